@@ -1,0 +1,96 @@
+"""End-to-end checks that are clearer as plain tests than as notebook examples:
+the papermill report for each model, parameter errors, checkpoint reloads and offline failures."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+from ner_study.corpora import CorpusError, load_corpus
+from ner_study.experiment import experiment_from_params, load_tagger, run_experiment
+from ner_study.learner import evaluate_tagger, predict_tags
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN_NB = ROOT / 'nbs' / 'train.ipynb'
+
+
+def _run_report(tmp_path, **params):
+    out = tmp_path / f"{params['model']}.ipynb"
+    pm.execute_notebook(str(TRAIN_NB), str(out), parameters=params, cwd=str(ROOT), progress_bar=False, kernel_name='python3')
+    return out
+
+
+@pytest.mark.parametrize('model', ['lstm', 'bert'])
+def test_report_runs_and_renders(tmp_path, model):
+    runs = tmp_path / 'runs'
+    out = _run_report(tmp_path, model=model, epochs=1, max_train_sentences=48, output_dir=str(runs))
+    html = subprocess.run([sys.executable, '-m', 'jupyter', 'nbconvert', '--to', 'html', str(out), '--stdout'],
+                          capture_output=True, text=True, check=True).stdout
+    for section in ('The corpus', 'Training', 'Test results', 'entity F1, strict (micro)', 'Where the errors are'):
+        assert section in html, section
+    assert html.count('data:image/png') >= 4, 'corpus, curves, F1 per type and confusion plots are embedded'
+    (run_dir,) = runs.iterdir()
+    metrics = json.loads((run_dir / 'metrics.json').read_text())
+    corpus = load_corpus()
+    assert metrics['model'] == model and metrics['corpus']['fingerprint'] == corpus.fingerprint()
+    assert metrics['test']['n_gold_entities'] == corpus.summary().loc['entities', 'test']
+    assert set(metrics['test']['strict']) >= set(corpus.entity_types) | {'micro avg', 'macro avg'}
+    assert list((run_dir / 'tb').glob('events.out.tfevents.*')), 'TensorBoard events are written'
+
+
+def test_unknown_model_fails_in_first_code_cells(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        _run_report(tmp_path, model='gru')
+    assert "model='gru'" in str(err.value) and 'lstm, bert' in str(err.value)
+    nb = nbformat.read(tmp_path / 'gru.ipynb', as_version=4)
+    failed = [i for i, c in enumerate(nb.cells) if c.cell_type == 'code' and any(o.get('output_type') == 'error' for o in c.get('outputs', []))]
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == 'code']
+    assert failed and code_cells.index(failed[0]) <= 4, 'the parameters are checked before anything slow'
+
+
+@pytest.mark.parametrize('params, needle', [(dict(epochs=-1), 'epochs'), (dict(lr=0), 'lr'), (dict(batch_size='big'), 'batch_size'),
+                                            (dict(model='bert', freeze_encoder='yes'), 'freeze_encoder')])
+def test_bad_parameters_name_the_parameter(params, needle):
+    with pytest.raises(ValueError, match=needle):
+        experiment_from_params(**params)
+
+
+@pytest.mark.parametrize('model', ['lstm', 'bert'])
+def test_checkpoint_reloads_and_reproduces_test_scores(tmp_path, model):
+    exp = experiment_from_params(model, epochs=1, max_train_sentences=40, output_dir=str(tmp_path))
+    res = run_experiment(exp, progress=False, log=lambda *_: None)
+    reloaded = load_tagger(res.run_dir / 'best', map_location='cpu')
+    again, pred = evaluate_tagger(reloaded, res.corpus.test)
+    assert pred == res.test_pred
+    assert again['strict'] == res.metrics['test']['strict'] and again['token_accuracy'] == res.metrics['test']['token_accuracy']
+
+
+def test_hub_corpus_offline_says_how_to_use_local_files(monkeypatch):
+    import datasets
+    def offline(*a, **k): raise ConnectionError("Couldn't reach 'conll2003' on the Hub (LocalEntryNotFoundError)")
+    monkeypatch.setattr(datasets, 'load_dataset', offline)
+    with pytest.raises(CorpusError, match='Offline, use local files'):
+        load_corpus('conll2003')
+
+
+def test_missing_checkpoint_files_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='tagger.json'):
+        load_tagger(tmp_path)
+    (tmp_path / 'tagger.json').write_text(json.dumps({'family': 'lstm'}))
+    with pytest.raises(FileNotFoundError, match='weights.pt'):
+        load_tagger(tmp_path)
+    (tmp_path / 'tagger.json').write_text(json.dumps({'family': 'crf++'}))
+    with pytest.raises(ValueError, match='unknown tagger family'):
+        load_tagger(tmp_path)
+
+
+def test_every_word_gets_a_prediction_for_long_and_odd_sentences(tmp_path):
+    exp = experiment_from_params('bert', epochs=1, max_train_sentences=16, output_dir=str(tmp_path))
+    tagger = run_experiment(exp, progress=False, log=lambda *_: None).tagger
+    tagger.cfg.max_length, tagger.cfg.overlap = 32, 8
+    sents = [['word'] * 600, ['\u200b', '\x00', 'é', '🙂', '東京'], ['Paris']]
+    assert [len(p) for p in predict_tags(tagger, sents)] == [600, 5, 1]
