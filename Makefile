@@ -44,7 +44,8 @@ test-export:
 	  fi; fi
 
 test-notebooks:
-	cd nbs && ../$(BIN)/nbdev_test --n_workers 2 --do_print
+	# two notebooks at a time, one torch thread each: two busy-waiting thread pools on 2 cores crawl
+	cd nbs && OMP_NUM_THREADS=1 ../$(BIN)/nbdev_test --n_workers 2 --do_print
 
 test-pytest:
 	$(BIN)/pytest -q tests

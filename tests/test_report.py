@@ -80,10 +80,10 @@ def test_hub_corpus_offline_says_how_to_use_local_files(monkeypatch):
 def test_missing_checkpoint_files_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='tagger.json'):
         load_tagger(tmp_path)
-    (tmp_path / 'tagger.json').write_text(json.dumps({'family': 'lstm'}))
+    (tmp_path / 'tagger.json').write_text(json.dumps({'format': 1, 'family': 'lstm'}))
     with pytest.raises(FileNotFoundError, match='weights.pt'):
         load_tagger(tmp_path)
-    (tmp_path / 'tagger.json').write_text(json.dumps({'family': 'crf++'}))
+    (tmp_path / 'tagger.json').write_text(json.dumps({'format': 1, 'family': 'crf++'}))
     with pytest.raises(ValueError, match='unknown tagger family'):
         load_tagger(tmp_path)
 
