@@ -136,6 +136,7 @@ d = { 'settings': { 'branch': 'main',
                                    'ner_study.predict.Predictor.predict': ('predict.html#predictor.predict', 'ner_study/predict.py'),
                                    'ner_study.predict.Predictor.predict_batch': ( 'predict.html#predictor.predict_batch',
                                                                                   'ner_study/predict.py'),
+                                   'ner_study.predict.Predictor.tag_texts': ('predict.html#predictor.tag_texts', 'ner_study/predict.py'),
                                    'ner_study.predict.Predictor.tag_tokens': ('predict.html#predictor.tag_tokens', 'ner_study/predict.py'),
                                    'ner_study.predict.split_sentences': ('predict.html#split_sentences', 'ner_study/predict.py'),
                                    'ner_study.predict.tokenize': ('predict.html#tokenize', 'ner_study/predict.py')}}}
