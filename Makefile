@@ -4,8 +4,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
-# extra papermill parameters for the reports, e.g. make reports PARAMS="-p corpus ../shared/data/wnut17"
+# the corpus of every report, e.g. make reports CORPUS=../shared/data/wnut17
+CORPUS ?= wnut16
+# extra papermill parameters: PARAMS for the per-model reports, STUDY for the comparison (make reports STUDY="-p seeds 1")
 PARAMS ?=
+STUDY  ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install reports test test-export test-notebooks test-pytest clean
@@ -21,13 +24,21 @@ $(VENV)/.installed: settings.ini setup.py
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $@
 
-# One report per model, then HTML; written under a temporary name and renamed, so a crash never
-# leaves a half-written report. Finished runs in runs/ are reused (add PARAMS="-p retrain True" to retrain).
-reports: install reports/lstm.html reports/bert.html
+# One report per model, then the comparison (reports/index.html, linking both); each written under a temporary
+# name and renamed, so a crash never leaves a half-written report. Finished runs in runs/ are reused
+# (PARAMS="-p retrain True" or STUDY="-p retrain True" retrains).
+reports: install reports/lstm.html reports/bert.html reports/index.html
+
+reports/index.html: nbs/compare.ipynb reports/lstm.html reports/bert.html $(VENV)/.installed
+	$(BIN)/papermill nbs/compare.ipynb reports/.index.tmp.ipynb -p corpus $(CORPUS) $(STUDY)
+	mv reports/.index.tmp.ipynb reports/index.ipynb
+	$(BIN)/jupyter nbconvert --to html --log-level WARN --output-dir reports --output .index.tmp reports/index.ipynb
+	mv reports/.index.tmp.html $@
+	@echo "wrote $@"
 
 reports/%.html: nbs/train.ipynb $(VENV)/.installed
 	@mkdir -p reports
-	$(BIN)/papermill nbs/train.ipynb reports/.$*.tmp.ipynb -p model $* $(PARAMS)
+	$(BIN)/papermill nbs/train.ipynb reports/.$*.tmp.ipynb -p model $* -p corpus $(CORPUS) $(PARAMS)
 	mv reports/.$*.tmp.ipynb reports/$*.ipynb
 	$(BIN)/jupyter nbconvert --to html --log-level WARN --output-dir reports --output .$*.tmp reports/$*.ipynb
 	mv reports/.$*.tmp.html $@
@@ -51,4 +62,4 @@ test-pytest:
 	$(BIN)/pytest -q tests
 
 clean:
-	rm -rf runs reports/*.ipynb reports/*.html _proc _docs
+	rm -rf runs reports/*.ipynb reports/*.html reports/compare _proc _docs

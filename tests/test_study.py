@@ -1,0 +1,90 @@
+"""The comparison study's cache: finished runs are reused, a new seed or configuration trains only what is new,
+`retrain` trains again, and the cache key follows the corpus. (The statistics are checked in nbs/10_significance,
+nbs/11_errors and nbs/12_study on inputs with known answers.)"""
+import json
+
+import pytest
+
+import ner_study.study as study
+from ner_study.corpora import Corpus, CorpusSpec, Sentence, load_corpus
+from ner_study.significance import paired_test
+from ner_study.metrics import evaluate_tags
+
+
+@pytest.fixture(scope='module')
+def corpus_dir(tmp_path_factory):
+    "A small slice of the bundled corpus as a CoNLL folder, so each run takes seconds."
+    full, folder = load_corpus(), tmp_path_factory.mktemp('corpus')
+    train = full.train[:300]
+    known = {t for s in train for t in s.tags}
+    fits = lambda sents, n: [s for s in sents if set(s.tags) <= known][:n]
+    for name, sents in (('train', train), ('dev', fits(full.dev, 20)), ('test', fits(full.test, 40))):
+        (folder / f'{name}.conll').write_text(''.join(''.join(f'{w}\t{t}\n' for w, t in zip(s.tokens, s.tags)) + '\n' for s in sents))
+    return str(folder)
+
+
+@pytest.fixture(scope='module')
+def corpus(corpus_dir):
+    return load_corpus(CorpusSpec(corpus_dir))
+
+
+@pytest.fixture
+def count_children(monkeypatch):
+    calls = []
+    real = study.run_in_child
+    def counting(exp, retrain=False):
+        calls.append((exp.model, exp.train.seed, exp.train.max_train_sentences, retrain))
+        return real(exp, retrain)
+    monkeypatch.setattr(study, 'run_in_child', counting)
+    return calls
+
+
+def test_study_reuses_finished_runs_and_retrains_on_request(tmp_path, corpus_dir, corpus, count_children):
+    params = dict(corpus=corpus_dir, seeds=1, fractions='1', epochs=1, max_train_sentences=24, output_dir=str(tmp_path))
+    cfg = study.StudyConfig.from_params(**params)
+    first = study.run_study(cfg, corpus, progress=False)
+    assert [(r.model, r.trained_now) for r in first] == [('lstm', True), ('bert', True)] and len(count_children) == 2
+    mtimes = {r.run_dir: (r.run_dir / 'metrics.json').stat().st_mtime_ns for r in first}
+
+    again = study.run_study(cfg, corpus, progress=False)
+    assert len(count_children) == 2 and not any(r.trained_now for r in again), 'nothing is retrained'
+    assert [r.metrics for r in again] == [r.metrics for r in first]
+    assert all((r.run_dir / 'metrics.json').stat().st_mtime_ns == mtimes[r.run_dir] for r in again)
+
+    more = study.run_study(study.StudyConfig.from_params(**{**params, 'seeds': 2}), corpus, progress=False)
+    assert [(r.model, r.seed, r.trained_now) for r in more] == [('lstm', 42, False), ('lstm', 43, True), ('bert', 42, False), ('bert', 43, True)]
+
+    forced = study.run_study(cfg, corpus, retrain=True, progress=False)
+    assert all(r.trained_now for r in forced) and count_children[-2:] == [('lstm', 42, 24, True), ('bert', 42, 24, True)]
+    assert all((r.run_dir / 'metrics.json').stat().st_mtime_ns > mtimes[r.run_dir] for r in forced)
+    # a retrained run is the same run: same seed, same configuration, same test predictions
+    assert [r.test_pred for r in forced] == [r.test_pred for r in first]
+
+    # the saved predictions are the run's: scoring them again gives its metrics
+    for r in forced:
+        gold = [s.tags for s in corpus.test]
+        assert evaluate_tags(gold, r.test_pred)['strict']['micro avg'] == r.metrics['test']['strict']['micro avg']
+        assert r.metrics['memory']['peak_rss_mb'] > 100, 'a fresh process with torch loaded uses well over 100 MiB'
+
+    # the tables the report is built from
+    rt = study.runs_table(forced)
+    sig = study.significance_table(forced, corpus, 'lstm', 'bert', trials=500)
+    t = paired_test([s.tags for s in corpus.test], forced[0].test_pred, forced[1].test_pred, trials=500, seed=42)
+    assert sig.loc[0, 'p_value'] == t.p_value and abs(sig.loc[0, 'delta'] - (rt.loc[1, 'f1'] - rt.loc[0, 'f1'])) < 1e-12
+
+
+def test_cache_key_changes_with_corpus_config_and_seed(corpus):
+    cfg = study.StudyConfig.from_params(seeds=2)
+    exp = cfg.experiment('lstm', 42)
+    changed = Corpus(corpus.name, corpus.train[:-1] + [Sentence(corpus.train[-1].tokens + ['!'], corpus.train[-1].tags + ['O'])],
+                     corpus.dev, corpus.test)
+    dirs = {exp.run_dir(corpus), exp.run_dir(changed), cfg.experiment('lstm', 43).run_dir(corpus),
+            study.StudyConfig.from_params(epochs=3).experiment('lstm', 42).run_dir(corpus), cfg.experiment('bert', 42).run_dir(corpus)}
+    assert len(dirs) == 5
+    assert study.StudyConfig.from_params(seeds=1).experiment('lstm', 42).run_dir(corpus) == exp.run_dir(corpus)
+
+
+def test_a_failing_child_reports_its_error(tmp_path, corpus):
+    exp = study.StudyConfig.from_params(corpus=str(tmp_path / 'missing.conll'), output_dir=str(tmp_path)).experiment('lstm', 42)
+    with pytest.raises(RuntimeError, match='missing.conll'):
+        study.run_in_child(exp)
