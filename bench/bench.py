@@ -51,6 +51,8 @@ warnings.filterwarnings('ignore')
 
 import torch  # noqa: E402
 
+from ner_study.learner import write_json_atomic  # noqa: E402  (both benchmark venvs have ner_study)
+
 REPO = Path(__file__).resolve().parents[1]
 WIKIANN = REPO.parent / 'shared' / 'data' / 'wikiann-en'
 
@@ -77,17 +79,6 @@ T0 = time.perf_counter()
 
 def log(*a):
     print(f'{time.perf_counter() - T0:6.0f}s', *a, file=sys.stderr, flush=True)
-
-
-def write_json_atomic(path: Path, obj):
-    "Write JSON to a temporary file beside `path`, then rename it over `path`."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f: json.dump(obj, f, indent=2, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
 
 
 def n_words(sents) -> int:
