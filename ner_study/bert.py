@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .crf import LinearChainCrf, iob2_transition_mask
 from .encoding import CHECKPOINT_FORMAT, Vocab
 
 # %% auto #0
@@ -92,6 +93,7 @@ class BertConfig:
     dropout: float = 0.1
     freeze_encoder: bool = False  # the original study's baseline: frozen encoder, MLP head
     head_hidden: int = 256  # hidden size of the MLP head used with a frozen encoder
+    use_crf: bool = False  # a CRF over the words' scores (IOB2-constrained Viterbi); False: arg-max per word
     predict_bf16: bool = True  # predict under bfloat16 autocast where the hardware has it (`native_bf16`); float32 elsewhere
 
 
@@ -122,6 +124,7 @@ class BertTagger(nn.Module):
             self.head = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(h, cfg.head_hidden), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.head_hidden, k))
         else:
             self.head = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(h, k))
+        self.crf = LinearChainCrf(k, *iob2_transition_mask(labels.itos)) if cfg.use_crf else None
 
     @classmethod
     def from_sentences(cls, train: list, labels: list[str], cfg: BertConfig | None = None):
@@ -163,17 +166,33 @@ class BertTagger(nn.Module):
         out = self.encoder(input_ids=batch['input_ids'].to(self.device), attention_mask=batch['attention_mask'].to(self.device))
         return self.head(out.last_hidden_state)
 
+    def _by_sentence(self, batch: dict, per_word: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "Values of all words of the batch, one after another [N, ...], as a padded [B, T, ...] tensor and its mask [B, T]."
+        lengths = batch['lengths'].to(self.device)
+        mask = torch.arange(int(lengths.max()), device=self.device)[None] < lengths[:, None]
+        padded = per_word.new_zeros(*mask.shape, *per_word.shape[1:])
+        padded[mask] = per_word
+        return padded, mask
+
     def loss(self, batch: dict) -> torch.Tensor:
-        "Cross-entropy over the first sub-word of each word (`-100` elsewhere)."
+        "Mean over words: cross-entropy at each word's first sub-word (`-100` elsewhere), or the CRF's negative log-likelihood of each sentence per word."
         logits = self._logits(batch)
-        return nn.functional.cross_entropy(logits.flatten(0, 1), batch['labels'].to(self.device).flatten(), ignore_index=-100)
+        labels = batch['labels'].to(self.device)
+        if self.crf is None:
+            return nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+        at = batch['word_window'].to(self.device), batch['word_position'].to(self.device)
+        emissions, mask = self._by_sentence(batch, logits[at].float())
+        tags, _ = self._by_sentence(batch, labels[at])
+        return self.crf.nll(emissions, tags, mask).sum() / mask.sum()
 
     @torch.no_grad()
     def decode(self, batch: dict) -> list[list[int]]:
-        "One tag id per word: the arg-max at the word's first sub-word, in the window assigned to it."
+        "One tag id per word, from the scores at its first sub-word (in the window assigned to it): the arg-max, or the CRF's best sequence."
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.predict_bf16 and native_bf16(self.device.type)):
             logits = self._logits(batch).float()
-        best = logits[batch['word_window'].to(self.device), batch['word_position'].to(self.device)].argmax(-1).tolist()
+        scores = logits[batch['word_window'].to(self.device), batch['word_position'].to(self.device)]
+        if self.crf is not None: return self.crf.viterbi(*self._by_sentence(batch, scores))
+        best = scores.argmax(-1).tolist()
         out, i = [], 0
         for n in batch['lengths'].tolist(): out.append(best[i:i + n]); i += n
         return out

@@ -34,7 +34,8 @@ def _run_params(a) -> dict:
     "The run's parameters given on the command line (absent = the model's default), checked before anything slow."
     from ner_study.experiment import experiment_from_params
     params = {k: v for k, v in dict(model=a.model, corpus=a.corpus, epochs=a.epochs, seed=a.seed, batch_size=a.batch_size,
-                                    lr=a.lr, output_dir=a.output_dir, max_train_sentences=a.max_train_sentences).items() if v is not None}
+                                    lr=a.lr, output_dir=a.output_dir, max_train_sentences=a.max_train_sentences,
+                                    encoder=a.encoder, vectors=a.vectors).items() if v is not None}
     try: experiment_from_params(**params)
     except ValueError as e: raise CliError(str(e)) from None
     return params
@@ -64,7 +65,7 @@ def _fit(a):
     res = run_experiment(exp, retrain=bool(a.retrain))
     if res is None: return  # not the main process
     t = res.metrics['test']
-    print(json.dumps({'run_dir': str(res.run_dir), 'test_f1': t['strict']['micro avg']['f1'],
+    print(json.dumps({'run_dir': str(res.run_dir), 'dev_f1': res.metrics['dev']['strict']['micro avg']['f1'], 'test_f1': t['strict']['micro avg']['f1'],
                       'test_f1_conlleval': t['conlleval']['micro avg']['f1'], 'epochs': res.metrics['epochs_trained'],
                       'train_seconds': res.metrics['wall_seconds']['train']}))
 
@@ -128,11 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser('train', help='train one model with the report notebook and render reports/<model>.html')
     f = sub.add_parser('fit', help='train and evaluate one run without a report (works under accelerate launch / torchrun)')
     for cmd in (t, f):
-        cmd.add_argument('--model', required=True, help='lstm or bert')
+        cmd.add_argument('--model', required=True, help='a contestant, e.g. lstm or bert (each family at full strength) or lstm-word; a wrong name lists them all')
         cmd.add_argument('--corpus', help='wnut16 (default), a folder, train,dev,test paths, a file or a hub dataset id')
         cmd.add_argument('--epochs', type=int); cmd.add_argument('--seed', type=int); cmd.add_argument('--batch-size', type=int)
         cmd.add_argument('--lr', type=float); cmd.add_argument('--max-train-sentences', type=int)
         cmd.add_argument('--output-dir', default='runs', help='where run folders go (default: runs)')
+        cmd.add_argument('--encoder', help="BERT contestants: a hub id or a local folder (default: the bundled MiniLM)")
+        cmd.add_argument('--vectors', help="BiLSTM contestants: 'minilm-input', 'minilm-model2vec', a GloVe/word2vec/fastText file, "
+                                           "a model2vec folder, or '' for none (default: the contestant's)")
         cmd.add_argument('--retrain', action='store_true', default=None, help='train again even if a finished run exists')
     t.add_argument('--report-dir', default='reports', help='where the report goes (default: reports)')
     e = sub.add_parser('evaluate', help='score a saved tagger on a corpus split')

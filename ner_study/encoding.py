@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 __all__ = ['CHECKPOINT_FORMAT', 'CASINGS', 'Vocab', 'casing', 'length_grouped_batches']
 
 # %% ../nbs/01_encoding.ipynb #73524218
-CHECKPOINT_FORMAT = 1  # written into every saved tagger's tagger.json; raise it when the saved layout changes
+CHECKPOINT_FORMAT = 2  # written into every saved tagger's tagger.json; raise it when the saved layout changes (2: pretrained vectors, CRF for BERT)
 
 
 @dataclass

@@ -26,10 +26,11 @@ from .learner import (TrainConfig, evaluate_tagger, fit, pick_device, predict_ta
                                write_json_atomic)
 from .lstm import BiLstmCrfTagger, LstmConfig
 from .metrics import token_confusion
+from .vectors import STATIC_SOURCES
 
 # %% auto #0
-__all__ = ['TAGGERS', 'DEFAULT_TRAINING', 'Experiment', 'experiment_from_params', 'load_tagger', 'RunResult', 'environment',
-           'peak_memory_mb', 'run_experiment']
+__all__ = ['TAGGERS', 'DEFAULT_TRAINING', 'CONTESTANTS', 'Contestant', 'contestants_table', 'Experiment',
+           'experiment_from_params', 'load_tagger', 'RunResult', 'environment', 'peak_memory_mb', 'run_experiment']
 
 # %% ../nbs/07_experiment.ipynb #4f853618
 TAGGERS = {'lstm': (BiLstmCrfTagger, LstmConfig), 'bert': (BertTagger, BertConfig)}
@@ -42,6 +43,38 @@ DEFAULT_TRAINING = {
 }
 
 
+@dataclass(frozen=True)
+class Contestant:
+    "A named model of the study: a tagger family and the settings that make it one rung of its ladder."
+    name: str
+    family: str  # a key of TAGGERS
+    title: str  # how tables and figures name it
+    adds: str  # what it adds to the rung below it (the first rung: what it is)
+    tagger: dict = field(default_factory=dict)  # settings of the family's tagger configuration
+    train: dict = field(default_factory=dict)  # changes to the family's training defaults
+
+
+# each family's rungs in ladder order, its strongest last
+CONTESTANTS = {c.name: c for c in [
+    Contestant('lstm-word', 'lstm', 'BiLSTM, words', "the original study's tagger: word embeddings learned from the training split, softmax per word",
+               {'use_chars': False, 'use_casing': False, 'use_crf': False}),
+    Contestant('lstm-char', 'lstm', 'BiLSTM + chars', '+ character CNN and casing features', {'use_crf': False}),
+    Contestant('lstm-crf', 'lstm', 'BiLSTM-CRF', '+ CRF output layer (IOB2-constrained Viterbi)'),
+    Contestant('lstm', 'lstm', 'BiLSTM-CRF + vectors', "+ pretrained word vectors (MiniLM's word-piece embeddings)", {'vectors': 'minilm-input'}),
+    Contestant('bert-frozen', 'bert', 'BERT frozen + MLP', "the original study's baseline: encoder frozen, MLP head on its outputs",
+               {'freeze_encoder': True}),
+    Contestant('bert-softmax', 'bert', 'BERT fine-tuned', '+ fine-tuning the encoder (arg-max per word)'),
+    Contestant('bert', 'bert', 'BERT fine-tuned + CRF', '+ CRF output layer (IOB2-constrained Viterbi)', {'use_crf': True}),
+]}
+
+
+def contestants_table() -> pd.DataFrame:
+    "The registry as a table: family, title, what each rung adds and its settings."
+    return pd.DataFrame([{'model': c.name, 'family': c.family, 'title': c.title, 'adds': c.adds,
+                          'settings': ', '.join(f'{k}={v}' for k, v in {**c.tagger, **c.train}.items()) or 'family defaults'}
+                         for c in CONTESTANTS.values()]).set_index('model')
+
+
 @dataclass
 class Experiment:
     "Everything that determines a run's result."
@@ -51,10 +84,17 @@ class Experiment:
     tagger: LstmConfig | BertConfig
     output_dir: str = 'runs'
 
+    @property
+    def family(self) -> str: return 'bert' if isinstance(self.tagger, BertConfig) else 'lstm'
+
     def config_hash(self) -> str:
-        "Hash of everything but the seed and the output folder."
+        "Hash of everything but the seed and the output folder (a vector file counts by its size and modification time, too)."
         cfg = {'model': self.model, 'corpus': asdict(self.corpus), 'tagger': asdict(self.tagger),
                'train': {k: v for k, v in asdict(self.train).items() if k != 'seed'}}
+        vectors = Path(getattr(self.tagger, 'vectors', '') or '').expanduser()
+        if getattr(self.tagger, 'vectors', '') not in ('', *STATIC_SOURCES) and vectors.exists():
+            stat = vectors.stat()  # a file replaced under the same name must not reuse runs trained on the old one
+            cfg['vectors_file'] = [stat.st_size, stat.st_mtime_ns]
         return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:8]
 
     def run_dir(self, corpus: Corpus) -> Path:
@@ -64,27 +104,42 @@ class Experiment:
 # %% ../nbs/07_experiment.ipynb #d5ce0a2c
 def experiment_from_params(model: str = 'lstm', corpus: str = 'wnut16', epochs: int | None = None, seed: int = 42,
                            batch_size: int | None = None, lr: float | None = None, output_dir: str = 'runs',
-                           max_train_sentences: int = 0, encoder: str = 'minilm', freeze_encoder: bool = False,
-                           split_seed: int = 13, patience: int | None = None) -> Experiment:
-    "Map the report's flat parameters onto an `Experiment`; `None` means the model's default. Bad values raise `ValueError`."
-    if model not in TAGGERS:
-        raise ValueError(f"model={model!r} is not a model of this study; valid values: {', '.join(TAGGERS)}")
+                           max_train_sentences: int = 0, encoder: str | None = None, freeze_encoder: bool | None = None,
+                           vectors: str | None = None, freeze_vectors: bool | None = None, split_seed: int = 13,
+                           patience: int | None = None, min_steps: int = 0) -> Experiment:
+    "Map the report's flat parameters onto an `Experiment` of contestant `model`; `None` means the contestant's default. Bad values raise `ValueError`."
+    if model not in CONTESTANTS:
+        raise ValueError(f"model={model!r} is not a contestant of this study; valid values: {', '.join(CONTESTANTS)}")
+    contestant = CONTESTANTS[model]
     def check(name, value, kind, minimum):
         if value is None: return
         if isinstance(value, bool) or not isinstance(value, kind) or value < minimum:
             raise ValueError(f'{name}={value!r}: expected a number >= {minimum}')
     for name, value, kind, lo in [('epochs', epochs, int, 1), ('batch_size', batch_size, int, 1), ('seed', seed, int, 0),
                                   ('lr', lr, (int, float), 1e-12), ('max_train_sentences', max_train_sentences, int, 0),
-                                  ('split_seed', split_seed, int, 0), ('patience', patience, int, 1)]:
+                                  ('split_seed', split_seed, int, 0), ('patience', patience, int, 1), ('min_steps', min_steps, int, 0)]:
         check(name, value, kind, lo)
     if not isinstance(corpus, str) or not corpus.strip(): raise ValueError(f'corpus={corpus!r}: give a corpus name or path')
-    if not isinstance(freeze_encoder, bool): raise ValueError(f'freeze_encoder={freeze_encoder!r}: expected True or False')
-    if model != 'bert' and (encoder not in ('', 'minilm') or freeze_encoder):
-        raise ValueError(f"encoder and freeze_encoder are parameters of model 'bert', not {model!r}")
+    for name, value in [('freeze_encoder', freeze_encoder), ('freeze_vectors', freeze_vectors)]:
+        if value is not None and not isinstance(value, bool): raise ValueError(f'{name}={value!r}: expected True or False')
+    for name, value in [('encoder', encoder), ('vectors', vectors)]:
+        if value is not None and not isinstance(value, str): raise ValueError(f'{name}={value!r}: expected a name or a path')
+    if encoder == '': encoder = 'minilm'
+    if vectors is not None and vectors.strip().lower() in ('', 'none'): vectors = ''
+    if vectors and vectors not in STATIC_SOURCES and not Path(vectors).expanduser().exists():
+        raise ValueError(f"vectors={vectors!r}: expected '' (none), {', '.join(map(repr, STATIC_SOURCES))}, a GloVe/word2vec/"
+                         'fastText file or a folder holding a model2vec model')
+    given = {'bert': dict(encoder=encoder, freeze_encoder=freeze_encoder), 'lstm': dict(vectors=vectors, freeze_vectors=freeze_vectors)}
+    for family, params in given.items():
+        wrong = [k for k, v in params.items() if v is not None and (k, v) != ('encoder', 'minilm')]
+        if family != contestant.family and wrong:
+            raise ValueError(f"{' and '.join(wrong)}: parameters of the {family} contestants, not of {model!r} ({contestant.family})")
+    settings = {**contestant.tagger, **{k: v for k, v in given[contestant.family].items() if v is not None}}
+    tagger = replace(TAGGERS[contestant.family][1](), **settings)
     overrides = {k: v for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience).items() if v is not None}
-    if model == 'bert' and freeze_encoder and lr is None: overrides['lr'] = 1e-3  # a head alone learns faster
-    train = replace(DEFAULT_TRAINING[model], seed=seed, max_train_sentences=max_train_sentences, **overrides)
-    tagger = BertConfig(encoder=encoder or 'minilm', freeze_encoder=freeze_encoder) if model == 'bert' else LstmConfig()
+    if getattr(tagger, 'freeze_encoder', False) and lr is None: overrides['lr'] = 1e-3  # a head alone learns faster
+    train = replace(DEFAULT_TRAINING[contestant.family], **contestant.train, seed=seed, max_train_sentences=max_train_sentences,
+                    min_steps=min_steps, **overrides)
     return Experiment(model, CorpusSpec(corpus, split_seed=split_seed), train, tagger, output_dir)
 
 # %% ../nbs/07_experiment.ipynb #e95a12e3
@@ -95,7 +150,7 @@ def load_tagger(folder: str | Path, map_location=None):
     if not meta_path.exists(): raise FileNotFoundError(f'{folder}: not a saved tagger (no tagger.json)')
     try: meta = json.loads(meta_path.read_text())
     except json.JSONDecodeError as e: raise ValueError(f'{meta_path}: not valid JSON ({e})') from None
-    if meta.get('format') != CHECKPOINT_FORMAT:
+    if meta.get('format') not in (1, CHECKPOINT_FORMAT):  # format 1 predates vectors and CRF options: read with them off
         raise ValueError(f"{meta_path}: checkpoint format {meta.get('format')!r}, but this version of ner-study reads format "
                          f"{CHECKPOINT_FORMAT}; retrain, or use the ner-study version that saved it")
     family = meta.get('family')
@@ -145,7 +200,7 @@ def run_experiment(exp: Experiment, corpus: Corpus | None = None, retrain: bool 
     if retrain and world > 1:
         raise ValueError(f'retrain with {world} processes: remove {run_dir} first (one process alone may delete it)')
     if retrain and run_dir.exists(): shutil.rmtree(run_dir)
-    cls = TAGGERS[exp.model][0]
+    cls = TAGGERS[exp.family][0]
     seed_everything(exp.train.seed)
     tagger = cls.from_sentences(corpus.train[:exp.train.max_train_sentences or None], corpus.labels, exp.tagger)
     if rank == 0: log(f'{exp.model}: {tagger.n_trainable():,} trainable parameters; run folder {run_dir}')
@@ -164,7 +219,7 @@ def run_experiment(exp: Experiment, corpus: Corpus | None = None, retrain: bool 
     assert test_metrics['n_gold_entities'] == corpus.summary().loc['entities', 'test'], 'every gold test entity must be scored'
     best_row = history.loc[history['dev_f1'].idxmax()]
     metrics = {
-        'model': exp.model, 'run_dir': str(run_dir), 'seed': exp.train.seed,
+        'model': exp.model, 'family': exp.family, 'run_dir': str(run_dir), 'seed': exp.train.seed,
         'corpus': {'name': corpus.name, 'fingerprint': corpus.fingerprint(), 'split': corpus.split_note,
                    'sizes': {k: len(v) for k, v in corpus.splits.items()}, 'spec': asdict(exp.corpus),
                    'read': [asdict(r) for r in corpus.reports]},

@@ -79,11 +79,12 @@ class TrainConfig:
     weight_decay: float = 0.0
     warmup_ratio: float = 0.0  # linear warm-up over this fraction of the steps, then linear decay to 0
     max_grad_norm: float = 5.0
-    patience: int = 5  # stop after this many epochs without a better dev F1
+    patience: int = 5  # stop after this many epochs without a better dev F1 (counted once dev F1 has risen above 0)
     seed: int = 42
     eval_batch_size: int = 64
     max_train_sentences: int = 0  # 0 = all; a quick look or a test trains on the first N only
     bf16: bool = False  # bfloat16 autocast for the training forward pass (mixed precision; weights and optimizer stay float32)
+    min_steps: int = 0  # at least this many optimiser steps: a small training set is passed over several times per epoch
 
     def __post_init__(self):
         for name in ('epochs', 'batch_size', 'patience', 'eval_batch_size'):
@@ -91,6 +92,11 @@ class TrainConfig:
         if not self.lr > 0: raise ValueError(f'lr must be positive, got {self.lr}')
         if not 0 <= self.warmup_ratio < 1: raise ValueError(f'warmup_ratio must be in [0, 1), got {self.warmup_ratio}')
         if self.max_train_sentences < 0: raise ValueError(f'max_train_sentences must be >= 0, got {self.max_train_sentences}')
+        if self.min_steps < 0: raise ValueError(f'min_steps must be >= 0, got {self.min_steps}')
+
+    def passes_per_epoch(self, n_train: int) -> int:
+        "How many times an epoch goes over `n_train` sentences: 1, or more where `epochs` epochs would take fewer than `min_steps` steps."
+        return max(1, math.ceil(self.min_steps / (self.epochs * max(1, math.ceil(n_train / self.batch_size)))))
 
 
 def seed_everything(seed: int):
@@ -216,8 +222,8 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
     # the fused kernel updates all parameters in one pass (the unfused loop was a fifth of a BERT step on 2 CPU cores)
     optimizer = torch.optim.AdamW(groups, lr=cfg.lr, fused=device.type in ('cpu', 'cuda'))
     autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16)
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
-    total = steps_per_epoch * cfg.epochs
+    passes = cfg.passes_per_epoch(len(train))
+    total = passes * math.ceil(len(train) / cfg.batch_size) * cfg.epochs
     scheduler = _linear_schedule(optimizer, int(cfg.warmup_ratio * total), total)
 
     history, best_f1, start_epoch, since_best = [], -1.0, 1, 0
@@ -252,7 +258,9 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
                       initial=start_epoch - 1, total=cfg.epochs):
         t0 = time.perf_counter()
         tagger.train()
-        batches = length_grouped_batches([len(s.tokens) for s in train], cfg.batch_size, seed=cfg.seed * 1000 + epoch)
+        # each pass over the training set in its own order (one pass per epoch unless `min_steps` asks for more)
+        batches = [b for p in range(passes) for b in
+                   length_grouped_batches([len(s.tokens) for s in train], cfg.batch_size, seed=cfg.seed * 1000 + epoch + 1_000_003 * p)]
         total_loss = 0.0
         bar = tqdm(batches, desc=f'epoch {epoch}/{cfg.epochs}', disable=not batch_bars, leave=False, mininterval=1)
         for idx in bar:
@@ -275,7 +283,7 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
         row = None
         if main:
             dev_metrics, _ = evaluate_tagger(tagger, dev, cfg.eval_batch_size)
-            row = {'epoch': epoch, 'train_loss': total_loss / len(train), 'dev_loss': mean_loss(tagger, dev, cfg.eval_batch_size),
+            row = {'epoch': epoch, 'train_loss': total_loss / (len(train) * passes), 'dev_loss': mean_loss(tagger, dev, cfg.eval_batch_size),
                    'dev_f1': dev_metrics['strict']['micro avg']['f1'], 'dev_token_accuracy': dev_metrics['token_accuracy'],
                    'lr': scheduler.get_last_lr()[0], 'train_seconds': train_secs, 'seconds': time.perf_counter() - t0}
         if acc:
@@ -287,7 +295,7 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
         if improved:
             best_f1, since_best = row['dev_f1'], 0
             if main: save_tagger(tagger, run_dir / 'best')
-        else: since_best += 1
+        elif best_f1 > 0: since_best += 1  # a run whose dev F1 has never risen above 0 is not stopped early
         if writer:
             for k in ('train_loss', 'dev_loss', 'dev_f1', 'lr'): writer.add_scalar(k, row[k], epoch)
             writer.flush()

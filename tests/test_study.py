@@ -40,7 +40,7 @@ def count_children(monkeypatch):
 
 
 def test_study_reuses_finished_runs_and_retrains_on_request(tmp_path, corpus_dir, corpus, count_children):
-    params = dict(corpus=corpus_dir, seeds=1, fractions='1', epochs=1, max_train_sentences=24, output_dir=str(tmp_path))
+    params = dict(corpus=corpus_dir, models='lstm,bert', seeds=1, top_seeds=1, fractions='1', epochs=1, max_train_sentences=24, output_dir=str(tmp_path))
     cfg = study.StudyConfig.from_params(**params)
     first = study.run_study(cfg, corpus, progress=False)
     assert [(r.model, r.trained_now) for r in first] == [('lstm', True), ('bert', True)] and len(count_children) == 2

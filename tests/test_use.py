@@ -47,7 +47,7 @@ def test_cli_errors_are_one_line(model_dir, tmp_path):
     r = cli('evaluate', model_dir, '--corpus', tmp_path / 'missing.conll')
     assert r.returncode == 2 and 'no such file' in r.stderr.decode()
     r = cli('train', '--model', 'gru')
-    assert r.returncode == 2 and 'lstm, bert' in r.stderr.decode()
+    assert r.returncode == 2 and 'lstm-word' in r.stderr.decode() and 'bert-frozen' in r.stderr.decode()
 
 
 def test_cli_evaluate_prints_the_study_metrics(model_dir):
