@@ -367,8 +367,9 @@ def plot_ladder(runs: pd.DataFrame, ladders: dict[str, list[str]]) -> plt.Figure
         ax.set_xlabel(label); ax.set_ylabel('')
     axes[0].set_xlim(0, 1); lo = df['token_accuracy'].min()
     axes[1].set_xlim(max(0, lo - 0.02), 1)
-    axes[0].set_title('The ladder: each rung adds one ingredient (bottom of each family = strongest)')
-    axes[1].set_title('…which token accuracy barely sees')
+    fig.suptitle('The ladder: each rung adds one ingredient to the one above it (the bottom rung of each family is its strongest)')
+    axes[0].set_title('entity F1 separates the rungs…')
+    axes[1].set_title('…token accuracy barely does')
     fig.tight_layout()
     return fig
 
