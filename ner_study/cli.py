@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['CliError', 'build_parser', 'main']
+__all__ = ['CliError', 'build_parser', 'user_errors', 'main']
 
 # %% ../nbs/09_cli.ipynb #27247f6e
 class CliError(Exception):
@@ -49,7 +50,9 @@ def _train(a):
     out = Path(a.report_dir) / f'{a.model}.ipynb'
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f'.{out.stem}.tmp.ipynb')
-    pm.execute_notebook(str(nb), str(tmp), parameters=params, progress_bar=True, cwd=str(Path.cwd()))
+    try: pm.execute_notebook(str(nb), str(tmp), parameters=params, progress_bar=True, cwd=str(Path.cwd()))
+    except pm.PapermillExecutionError as e:  # the notebook's own error, in one line; the partial notebook says where
+        raise CliError(f'the report notebook stopped: {e.ename}: {e.evalue} (the executed notebook is {tmp})') from None
     tmp.replace(out)
     import nbformat
     from nbconvert import HTMLExporter
@@ -71,12 +74,11 @@ def _fit(a):
 
 
 def _evaluate(a):
-    from ner_study.corpora import CorpusError, load_corpus
+    from ner_study.corpora import load_corpus
     from ner_study.learner import evaluate_tagger
     from ner_study.metrics import f1_table
-    try: corpus = load_corpus(a.corpus)
-    except CorpusError as e: raise CliError(str(e)) from None
-    tagger = _load(a.model_dir)
+    tagger = _load(a.model_dir)  # the checkpoint first: it is the cheaper check
+    corpus = load_corpus(a.corpus)
     unknown = sorted({t for s in corpus.splits[a.split] for t in s.tags} - set(tagger.labels.itos))
     if unknown: raise CliError(f'{a.split} split of {corpus.name!r} has tags {unknown} the model does not know')
     metrics, _ = evaluate_tagger(tagger, corpus.splits[a.split])
@@ -89,8 +91,7 @@ def _evaluate(a):
 
 def _load(folder):
     from ner_study.experiment import load_tagger
-    try: return load_tagger(folder)
-    except (FileNotFoundError, ValueError) as e: raise CliError(str(e)) from None
+    return load_tagger(folder)  # a CheckpointError is one of the user errors below
 
 
 def _predict(a):
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        '  ner-study evaluate runs/<run>/best --corpus ../shared/data/wnut17\n'
                                        '  echo "Taylor Swift played in New York" | ner-study predict runs/<run>/best\n',
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--debug', action='store_true', help='show the traceback of an error (also NER_STUDY_DEBUG=1)')
     sub = p.add_subparsers(dest='command', required=True, metavar='{train,fit,evaluate,predict}')
     t = sub.add_parser('train', help='train one model with the report notebook and render reports/<model>.html')
     f = sub.add_parser('fit', help='train and evaluate one run without a report (works under accelerate launch / torchrun)')
@@ -152,12 +154,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def user_errors() -> tuple[type[Exception], ...]:
+    "The exception classes that mean the user's input is wrong (reported in one line), as opposed to a bug."
+    from ner_study.bert import EncoderError
+    from ner_study.corpora import CorpusError
+    from ner_study.experiment import CheckpointError
+    from ner_study.vectors import VectorsError
+    return CliError, CorpusError, EncoderError, CheckpointError, VectorsError
+
+
 def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `ner-study` command."
-    args = build_parser().parse_args(argv)
+    "Entry point of the `ner-study` command: exit code 0, or 2 with one line on stderr for a user error."
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = args.debug or os.environ.get('NER_STUDY_DEBUG', '').strip().lower() in ('1', 'true', 'yes', 'on')
     try: {'train': _train, 'fit': _fit, 'evaluate': _evaluate, 'predict': _predict}[args.command](args)
-    except CliError as e:
-        print(f'ner-study: error: {e}', file=sys.stderr); return 2
+    except user_errors() as e:
+        if debug: raise
+        print(f'{parser.prog}: error: {e}', file=sys.stderr); return 2
+    except KeyboardInterrupt:
+        if debug: raise
+        print(f'{parser.prog}: interrupted (a training run resumes from its last finished epoch when started again)', file=sys.stderr)
+        return 130
     except BrokenPipeError: return 0
     return 0
 

@@ -10,8 +10,10 @@ import hashlib
 import importlib.resources
 import io
 import json
+import os
 import random
 import re
+import socket
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,9 +23,9 @@ from typing import NamedTuple
 import pandas as pd
 
 # %% auto #0
-__all__ = ['CorpusError', 'Sentence', 'split_tag', 'detect_scheme', 'to_iob2', 'iob2_spans', 'ReadReport', 'read_conll',
-           'read_kaggle_csv', 'Corpus', 'split_sentences', 'CorpusSpec', 'bundled_wnut16_path', 'read_corpus_file',
-           'load_hub_corpus', 'load_corpus']
+__all__ = ['HUB_HOST', 'CorpusError', 'Sentence', 'split_tag', 'detect_scheme', 'to_iob2', 'iob2_spans', 'ReadReport',
+           'read_conll', 'read_kaggle_csv', 'Corpus', 'split_sentences', 'CorpusSpec', 'bundled_wnut16_path',
+           'read_corpus_file', 'hub_unreachable', 'load_hub_corpus', 'load_corpus']
 
 # %% ../nbs/00_corpora.ipynb #08e5b232
 class CorpusError(ValueError):
@@ -294,9 +296,26 @@ def _from_files(name: str, files: dict[str, Path], spec: CorpusSpec) -> Corpus:
                   [r for _, r in read.values() if r is not None], note).check_labels()
 
 
+HUB_HOST = 'huggingface.co'
+
+
+def hub_unreachable(timeout: float = 3.0) -> str | None:
+    "Why the Hugging Face hub cannot be used now (offline by setting, or no connection within `timeout` s), or None if it can."
+    for var in ('HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE', 'TRANSFORMERS_OFFLINE'):
+        if os.environ.get(var, '').strip().lower() in ('1', 'true', 'yes', 'on'): return f'{var} is set'
+    try: socket.create_connection((HUB_HOST, 443), timeout=timeout).close()
+    except OSError as e: return f'no connection to {HUB_HOST} ({type(e).__name__}: {e.strerror or e})'
+    return None
+
+
 def load_hub_corpus(name: str, spec: CorpusSpec | None = None) -> Corpus:
     "Load a token-classification dataset from the Hugging Face hub; tags come from its ClassLabel names."
     spec = spec or CorpusSpec(name)
+    offline = hub_unreachable()
+    if offline:  # said first and fast, instead of the hub client's retries
+        raise CorpusError(f"corpus {name!r}: not a local file or folder, and the Hugging Face hub cannot be reached: {offline}. "
+                          f"Offline, pass a folder with train/dev/test CoNLL files, 'train.conll,dev.conll,test.conll', "
+                          f"or a single .conll/.csv file.")
     try:
         import datasets
         ds = datasets.load_dataset(name)

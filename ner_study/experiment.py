@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import platform
 import re
 import shutil
@@ -30,7 +31,8 @@ from .vectors import STATIC_SOURCES
 
 # %% auto #0
 __all__ = ['TAGGERS', 'DEFAULT_TRAINING', 'CONTESTANTS', 'Contestant', 'contestants_table', 'Experiment',
-           'experiment_from_params', 'load_tagger', 'RunResult', 'environment', 'peak_memory_mb', 'run_experiment']
+           'experiment_from_params', 'CheckpointError', 'load_tagger', 'RunResult', 'environment', 'peak_memory_mb',
+           'run_experiment']
 
 # %% ../nbs/07_experiment.ipynb #4f853618
 TAGGERS = {'lstm': (BiLstmCrfTagger, LstmConfig), 'bert': (BertTagger, BertConfig)}
@@ -127,8 +129,8 @@ def experiment_from_params(model: str = 'lstm', corpus: str = 'wnut16', epochs: 
     if encoder == '': encoder = 'minilm'
     if vectors is not None and vectors.strip().lower() in ('', 'none'): vectors = ''
     if vectors and vectors not in STATIC_SOURCES and not Path(vectors).expanduser().exists():
-        raise ValueError(f"vectors={vectors!r}: expected '' (none), {', '.join(map(repr, STATIC_SOURCES))}, a GloVe/word2vec/"
-                         'fastText file or a folder holding a model2vec model')
+        raise ValueError(f"vectors={vectors!r}: no such file or folder; expected '' (none), {', '.join(map(repr, STATIC_SOURCES))}, "
+                         'a GloVe/word2vec/fastText file or a folder holding a model2vec model')
     given = {'bert': dict(encoder=encoder, freeze_encoder=freeze_encoder), 'lstm': dict(vectors=vectors, freeze_vectors=freeze_vectors)}
     for family, params in given.items():
         wrong = [k for k, v in params.items() if v is not None and (k, v) != ('encoder', 'minilm')]
@@ -143,20 +145,30 @@ def experiment_from_params(model: str = 'lstm', corpus: str = 'wnut16', epochs: 
     return Experiment(model, CorpusSpec(corpus, split_seed=split_seed), train, tagger, output_dir)
 
 # %% ../nbs/07_experiment.ipynb #e95a12e3
+class CheckpointError(ValueError):
+    "A saved tagger could not be loaded; the message names the folder or file and what is wrong."
+
+
 def load_tagger(folder: str | Path, map_location=None):
     "Load a tagger saved by `save_tagger`/`fit`, of either family, ready for prediction."
     folder = Path(folder)
     meta_path = folder / 'tagger.json'
-    if not meta_path.exists(): raise FileNotFoundError(f'{folder}: not a saved tagger (no tagger.json)')
-    try: meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as e: raise ValueError(f'{meta_path}: not valid JSON ({e})') from None
+    if not folder.is_dir(): raise CheckpointError(f'{folder}: no such folder (a saved tagger is a folder, e.g. runs/<run>/best)')
+    if not meta_path.exists(): raise CheckpointError(f'{folder}: not a saved tagger (no tagger.json)')
+    try: meta = json.loads(meta_path.read_text(encoding='utf-8'))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CheckpointError(f'{meta_path}: not valid JSON ({e})') from None
+    if not isinstance(meta, dict): raise CheckpointError(f'{meta_path}: not a tagger description (a JSON object)')
     if meta.get('format') not in (1, CHECKPOINT_FORMAT):  # format 1 predates vectors and CRF options: read with them off
-        raise ValueError(f"{meta_path}: checkpoint format {meta.get('format')!r}, but this version of ner-study reads format "
-                         f"{CHECKPOINT_FORMAT}; retrain, or use the ner-study version that saved it")
+        raise CheckpointError(f"{meta_path}: checkpoint format {meta.get('format')!r}, but this version of ner-study reads format "
+                              f"{CHECKPOINT_FORMAT}; retrain, or use the ner-study version that saved it")
     family = meta.get('family')
-    if family not in TAGGERS: raise ValueError(f'{meta_path}: unknown tagger family {family!r}; known: {", ".join(TAGGERS)}')
-    if not (folder / 'weights.pt').exists(): raise FileNotFoundError(f'{folder}: weights.pt is missing')
-    tagger = TAGGERS[family][0].load(folder, meta, map_location or pick_device())
+    if family not in TAGGERS: raise CheckpointError(f'{meta_path}: unknown tagger family {family!r}; known: {", ".join(TAGGERS)}')
+    if not (folder / 'weights.pt').exists(): raise CheckpointError(f'{folder}: weights.pt is missing')
+    try: tagger = TAGGERS[family][0].load(folder, meta, map_location or pick_device())
+    except CheckpointError: raise
+    except (RuntimeError, EOFError, KeyError, TypeError, pickle.UnpicklingError) as e:  # a truncated or mismatched checkpoint
+        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ''
+        raise CheckpointError(f'{folder}: the checkpoint cannot be read ({type(e).__name__}: {first}); retrain, or copy it again') from None
     return tagger.to(map_location or pick_device()).eval()
 
 # %% ../nbs/07_experiment.ipynb #4c4963c8

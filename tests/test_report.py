@@ -12,7 +12,7 @@ import pytest
 
 from ner_study.corpora import CorpusError, load_corpus
 from ner_study.corpora import to_iob2
-from ner_study.experiment import CONTESTANTS, experiment_from_params, load_tagger, run_experiment
+from ner_study.experiment import CONTESTANTS, CheckpointError, experiment_from_params, load_tagger, run_experiment
 from ner_study.learner import evaluate_tagger, predict_tags
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +74,8 @@ def test_checkpoint_reloads_and_reproduces_test_scores(tmp_path, model):
 
 def test_hub_corpus_offline_says_how_to_use_local_files(monkeypatch):
     import datasets
+    import ner_study.corpora
+    monkeypatch.setattr(ner_study.corpora, 'hub_unreachable', lambda *a, **k: None)  # the hub seems reachable, then fails
     def offline(*a, **k): raise ConnectionError("Couldn't reach 'conll2003' on the Hub (LocalEntryNotFoundError)")
     monkeypatch.setattr(datasets, 'load_dataset', offline)
     with pytest.raises(CorpusError, match='Offline, use local files'):
@@ -81,13 +83,13 @@ def test_hub_corpus_offline_says_how_to_use_local_files(monkeypatch):
 
 
 def test_missing_checkpoint_files_are_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match='tagger.json'):
+    with pytest.raises(CheckpointError, match='tagger.json'):
         load_tagger(tmp_path)
     (tmp_path / 'tagger.json').write_text(json.dumps({'format': 1, 'family': 'lstm'}))
-    with pytest.raises(FileNotFoundError, match='weights.pt'):
+    with pytest.raises(CheckpointError, match='weights.pt'):
         load_tagger(tmp_path)
     (tmp_path / 'tagger.json').write_text(json.dumps({'format': 1, 'family': 'crf++'}))
-    with pytest.raises(ValueError, match='unknown tagger family'):
+    with pytest.raises(CheckpointError, match='unknown tagger family'):
         load_tagger(tmp_path)
 
 

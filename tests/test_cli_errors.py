@@ -1,0 +1,75 @@
+"""What a user sees when they get something wrong: one line on stderr, exit code 2, no traceback, and fast."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ner_study.experiment import experiment_from_params, run_experiment
+
+CLI = [sys.executable, '-c', 'import sys; from ner_study.cli import main; sys.exit(main())']
+
+
+@pytest.fixture(scope='module')
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp('inputs')
+    res = run_experiment(experiment_from_params('lstm-word', epochs=1, max_train_sentences=32, output_dir=str(d / 'runs')),
+                         progress=False, log=lambda *_: None)
+    good = res.run_dir / 'best'
+    broken = d / 'broken'
+    shutil.copytree(good, broken)
+    (broken / 'weights.pt').write_bytes((broken / 'weights.pt').read_bytes()[:1000])
+    (d / 'empty').mkdir()
+    (d / 'malformed.conll').write_text('Paris B-LOC\njustonetoken\n', encoding='utf-8')
+    (d / 'latin1.conll').write_bytes('Paris B-LOC\nMünchen B-LOC\n'.encode('latin-1'))
+    (d / 'latin1.txt').write_bytes('Grüße aus München\n'.encode('latin-1'))
+    return {'good': good, 'broken': broken, 'empty': d / 'empty', 'dir': d}
+
+
+# (arguments, what the one line must contain); {name} is a path from `files`
+CASES = [
+    (['fit', '--model', 'lstm', '--corpus', '/nonexistent/file.conll'], "'/nonexistent/file.conll': no such file or folder"),
+    (['fit', '--model', 'lstm', '--corpus', '{dir}/malformed.conll'], 'malformed.conll:2: expected a token and a tag'),
+    (['fit', '--model', 'lstm', '--corpus', '{dir}/latin1.conll'], 'latin1.conll:2: not UTF-8'),
+    (['fit', '--model', 'gru'], "model='gru' is not a contestant of this study; valid values: lstm-word, lstm-char"),
+    (['fit', '--model', 'lstm', '--epochs', '0'], 'epochs'),
+    (['fit', '--model', 'lstm', '--corpus', 'conll2003'], "corpus 'conll2003': not a local file or folder, and the Hugging Face hub cannot be reached"),
+    (['fit', '--model', 'bert', '--encoder', 'some-org/no-such-encoder', '--max-train-sentences', '8'],
+     "encoder 'some-org/no-such-encoder': the Hugging Face hub cannot be reached"),
+    (['fit', '--model', 'lstm', '--vectors', '/nonexistent/glove.txt', '--max-train-sentences', '8'], "vectors='/nonexistent/glove.txt': no such file or folder"),
+    (['predict', '{empty}', 'some text'], 'not a saved tagger (no tagger.json)'),
+    (['predict', '{dir}/no-such-run', 'some text'], 'no such folder'),
+    (['predict', '{broken}', 'some text'], 'the checkpoint cannot be read'),
+    (['predict', '{good}', '--file', '{dir}/latin1.txt'], 'latin1.txt:1: not UTF-8'),
+    (['predict', '{good}', '--file', '{dir}/missing.txt'], 'missing.txt: No such file or directory'),
+    (['evaluate', '{good}', '--corpus', '/nonexistent/test.conll'], "'/nonexistent/test.conll': no such file or folder"),
+]
+
+
+def run_cli(args, files, **env):
+    args = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+    base = {k: v for k, v in os.environ.items() if k != 'NER_STUDY_DEBUG'}
+    env = {**base, 'HF_HUB_OFFLINE': '1', **env}  # offline as on this project's machines, whatever the CI has
+    t0 = time.perf_counter()
+    r = subprocess.run(CLI + args, capture_output=True, timeout=300, env=env)
+    return r, time.perf_counter() - t0
+
+
+@pytest.mark.parametrize('args,needle', CASES, ids=[' '.join(a[:2] + a[-1:]) for a, _ in CASES])
+def test_a_wrong_invocation_is_one_line(files, args, needle):
+    r, seconds = run_cli(args, files)
+    err = r.stderr.decode()
+    assert r.returncode == 2, (r.returncode, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('ner-study: error: '), err
+    assert needle in lines[0], lines[0]
+    assert 'Traceback' not in err and seconds < 60, seconds
+
+
+def test_debug_shows_the_traceback(files):
+    r, _ = run_cli(['--debug', 'fit', '--model', 'lstm', '--corpus', '/nonexistent/file.conll'], files)
+    assert r.returncode != 0 and 'Traceback' in r.stderr.decode() and 'CorpusError' in r.stderr.decode()
+    r, _ = run_cli(['fit', '--model', 'lstm', '--corpus', '/nonexistent/file.conll'], files, NER_STUDY_DEBUG='1')
+    assert 'Traceback' in r.stderr.decode()
