@@ -32,17 +32,13 @@ reports: install reports/lstm.html reports/bert.html reports/index.html
 reports/index.html: nbs/compare.ipynb reports/lstm.html reports/bert.html $(VENV)/.installed
 	$(BIN)/papermill nbs/compare.ipynb reports/.index.tmp.ipynb -p corpus $(CORPUS) $(STUDY)
 	mv reports/.index.tmp.ipynb reports/index.ipynb
-	$(BIN)/jupyter nbconvert --to html --log-level WARN --output-dir reports --output .index.tmp reports/index.ipynb
-	mv reports/.index.tmp.html $@
-	@echo "wrote $@"
+	$(BIN)/ner-study render reports/index.ipynb
 
 reports/%.html: nbs/train.ipynb $(VENV)/.installed
 	@mkdir -p reports
 	$(BIN)/papermill nbs/train.ipynb reports/.$*.tmp.ipynb -p model $* -p corpus $(CORPUS) $(PARAMS)
 	mv reports/.$*.tmp.ipynb reports/$*.ipynb
-	$(BIN)/jupyter nbconvert --to html --log-level WARN --output-dir reports --output .$*.tmp reports/$*.ipynb
-	mv reports/.$*.tmp.html $@
-	@echo "wrote $@"
+	$(BIN)/ner-study render reports/$*.ipynb
 
 test: install test-export test-notebooks test-pytest
 

@@ -54,12 +54,19 @@ def _train(a):
     except pm.PapermillExecutionError as e:  # the notebook's own error, in one line; the partial notebook says where
         raise CliError(f'the report notebook stopped: {e.ename}: {e.evalue} (the executed notebook is {tmp})') from None
     tmp.replace(out)
-    import nbformat
-    from nbconvert import HTMLExporter
-    from ner_study.learner import write_atomic
-    html, _ = HTMLExporter().from_notebook_node(nbformat.read(out, as_version=4))
-    write_atomic(out.with_suffix('.html'), lambda tmp: Path(tmp).write_text(html, encoding='utf-8'))
-    print(f'wrote {out} and {out.with_suffix(".html")}')
+    from ner_study.report import render_report
+    print(f'wrote {out} and {render_report(out)}')
+
+
+def _render(a):
+    from ner_study.report import render_report
+    src = Path(a.notebook)
+    if not src.is_file(): raise CliError(f'{src}: no such notebook')
+    try: print(f'wrote {render_report(src, a.output)}')
+    except Exception as e:  # nbformat's validation errors and JSON errors of a damaged notebook
+        if isinstance(e, (OSError, ValueError)) or type(e).__name__ in ('NotJSONError', 'ValidationError'):
+            raise CliError(f'{src}: not a notebook that can be rendered ({type(e).__name__}: {str(e).splitlines()[0][:200]})') from None
+        raise
 
 
 def _fit(a):
@@ -127,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        '  echo "Taylor Swift played in New York" | ner-study predict runs/<run>/best\n',
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--debug', action='store_true', help='show the traceback of an error (also NER_STUDY_DEBUG=1)')
-    sub = p.add_subparsers(dest='command', required=True, metavar='{train,fit,evaluate,predict}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{train,fit,evaluate,predict,render}')
     t = sub.add_parser('train', help='train one model with the report notebook and render reports/<model>.html')
     f = sub.add_parser('fit', help='train and evaluate one run without a report (works under accelerate launch / torchrun)')
     for cmd in (t, f):
@@ -151,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument('--file', help="a UTF-8 file with one text per line ('-' for standard input)")
     r.add_argument('--format', default='jsonl', choices=['jsonl', 'conll'], help='JSON lines with entity spans (default) or token/tag columns')
     r.add_argument('--batch-size', type=int, default=32)
+    h = sub.add_parser('render', help='render an executed report notebook to HTML, code that only formats or plots hidden')
+    h.add_argument('notebook', help='an executed notebook, e.g. reports/lstm.ipynb')
+    h.add_argument('--output', help='the HTML file (default: next to the notebook)')
     return p
 
 
@@ -168,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = args.debug or os.environ.get('NER_STUDY_DEBUG', '').strip().lower() in ('1', 'true', 'yes', 'on')
-    try: {'train': _train, 'fit': _fit, 'evaluate': _evaluate, 'predict': _predict}[args.command](args)
+    try: {'train': _train, 'fit': _fit, 'evaluate': _evaluate, 'predict': _predict, 'render': _render}[args.command](args)
     except user_errors() as e:
         if debug: raise
         print(f'{parser.prog}: error: {e}', file=sys.stderr); return 2

@@ -1,6 +1,7 @@
 """End-to-end checks that are clearer as plain tests than as notebook examples:
 the papermill report for each model, parameter errors, checkpoint reloads and offline failures."""
 import json
+import re
 import os
 import subprocess
 import sys
@@ -29,11 +30,13 @@ def _run_report(tmp_path, **params):
 def test_report_runs_and_renders(tmp_path, model):
     runs = tmp_path / 'runs'
     out = _run_report(tmp_path, model=model, epochs=1, max_train_sentences=48, output_dir=str(runs))
-    html = subprocess.run([sys.executable, '-m', 'jupyter', 'nbconvert', '--to', 'html', str(out), '--stdout'],
-                          capture_output=True, text=True, check=True).stdout
+    r = subprocess.run([sys.executable, '-m', 'ner_study.cli', 'render', str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    html = out.with_suffix('.html').read_text(encoding='utf-8')
     for section in ('The corpus', 'Training', 'Test results', 'entity F1, strict (micro)', 'Where the errors are'):
         assert section in html, section
     assert html.count('data:image/png') >= 4, 'corpus, curves, F1 per type and confusion plots are embedded'
+    check_report_html(html)
     (run_dir,) = runs.iterdir()
     metrics = json.loads((run_dir / 'metrics.json').read_text())
     corpus = load_corpus()
@@ -41,6 +44,23 @@ def test_report_runs_and_renders(tmp_path, model):
     assert metrics['test']['n_gold_entities'] == corpus.summary().loc['entities', 'test']
     assert set(metrics['test']['strict']) >= set(corpus.entity_types) | {'micro avg', 'macro avg'}
     assert list((run_dir / 'tb').glob('events.out.tfevents.*')), 'TensorBoard events are written'
+
+
+def check_report_html(html: str):
+    "A rendered report as a reader sees it: the headline box first, no code, no stderr, captions, a table of contents that resolves."
+    body = html[html.index('<body'):]
+    assert 'class="ner-headline"' in body, 'a headline box'
+    first_h2 = body.find('<h2')
+    assert first_h2 == -1 or body.index('class="ner-headline"') < first_h2, 'the headline comes before every section'
+    assert body.index('class="ner-headline"') < body.find('data:image/png'), 'and before every figure'
+    assert 'hl-ipython3' not in body, 'no code cell is visible'
+    assert 'TqdmWarning' not in body and 'application/vnd.jupyter.stderr' not in body, 'no progress bars or warnings'
+    assert 'Traceback' not in body
+    assert body.count('class="ner-caption"') >= body.count('data:image/png'), 'every figure has a caption'
+    targets = re.findall(r'href="#([^"]+)"', body)
+    assert len(targets) >= 5, 'a table of contents'
+    ids = set(re.findall(r'id="([^"]+)"', body))
+    assert not [t for t in targets if t not in ids], [t for t in targets if t not in ids]
 
 
 def test_unknown_model_fails_in_first_code_cells(tmp_path):
@@ -109,3 +129,16 @@ def test_bert_with_crf_emits_only_well_formed_iob2(tmp_path):
     assert all(to_iob2(tags)[1] == 0 for tags in res.test_pred), 'no I-X without a B-X or I-X of its type before it'
     # valid IOB2 reads the same in seqeval's strict and lenient (conlleval) modes
     assert res.metrics['test']['strict']['micro avg']['f1'] == res.metrics['test']['conlleval']['micro avg']['f1']
+
+
+def test_comparison_report_renders_as_a_document(tmp_path):
+    "The comparison in miniature (two cheap contestants, one seed, one epoch): the same reader's checks as the per-model reports."
+    out = tmp_path / 'index.ipynb'
+    pm.execute_notebook(str(ROOT / 'nbs' / 'compare.ipynb'), str(out), cwd=str(ROOT), progress_bar=False, kernel_name='python3',
+                        parameters=dict(models='lstm-word,lstm-crf', seeds=1, top_seeds=1, fractions='1', epochs=1,
+                                        max_train_sentences=32, output_dir=str(tmp_path / 'runs'), tables_dir=str(tmp_path / 'tables')))
+    r = subprocess.run([sys.executable, '-m', 'ner_study.cli', 'render', str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    html = out.with_suffix('.html').read_text(encoding='utf-8')
+    check_report_html(html)
+    assert 'The ladder' in html and 'BiLSTM-CRF' in html
