@@ -12,7 +12,8 @@ from pathlib import Path
 from IPython.display import HTML
 
 # %% auto #0
-__all__ = ['HEADLINE_STYLE', 'REMOVE_CELL_TAGS', 'headline_box', 'caption', 'config_table', 'render_report']
+__all__ = ['HEADLINE_STYLE', 'REMOVE_CELL_TAGS', 'headline_box', 'caption', 'config_table', 'enable_interactive_tables',
+           'interactive_table', 'render_report']
 
 # %% ../nbs/13_report.ipynb #d13a0005
 HEADLINE_STYLE = ('border:2px solid #4c72b0;border-radius:6px;padding:12px 16px;margin:8px 0 16px 0;'
@@ -63,6 +64,19 @@ def config_table(metrics: dict, run_dir: str | Path, report_dir: str | Path = 'r
              f'configuration hash {html.escape(str(cfg.get("hash", "")))}</td></tr>')
     return HTML(f'<table class="ner-config">{body}</table>')
 
+# %% ../nbs/13_report.ipynb #d13a0011
+def enable_interactive_tables():
+    "Embed ITables' JavaScript in the notebook (offline: no download when the report is opened); call once, before `interactive_table`."
+    import itables
+    itables.init_notebook_mode(all_interactive=False, connected=False)
+
+
+def interactive_table(df, page_length: int = 25) -> HTML:
+    "A sortable, searchable table (ITables) with the static HTML table as the no-JavaScript fallback."
+    from itables import to_html_datatable
+    live = to_html_datatable(df, connected=False, pageLength=page_length, classes='display compact', showIndex=True)
+    return HTML(f'<div class="ner-table">{live}<noscript>{df.to_html(float_format=lambda x: f"{x:.3f}")}</noscript></div>')
+
 # %% ../nbs/13_report.ipynb #d13a000b
 REMOVE_CELL_TAGS = ('remove-cell', 'parameters', 'injected-parameters')
 
@@ -86,4 +100,6 @@ def render_report(ipynb: str | Path, html_path: str | Path | None = None) -> Pat
     c.TagRemovePreprocessor.remove_all_outputs_tags = {'remove-output'}
     body, _ = HTMLExporter(config=c).from_notebook_node(nb)
     write_atomic(html_path, lambda tmp: Path(tmp).write_text(body, encoding='utf-8'))
+    umask = os.umask(0); os.umask(umask)
+    os.chmod(html_path, 0o666 & ~umask)  # readable like any file the user writes (the atomic temporary file is private)
     return html_path

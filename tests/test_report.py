@@ -56,6 +56,7 @@ def check_report_html(html: str):
     assert 'hl-ipython3' not in body, 'no code cell is visible'
     assert 'TqdmWarning' not in body and 'application/vnd.jupyter.stderr' not in body, 'no progress bars or warnings'
     assert 'Traceback' not in body
+    assert body.count('<noscript><table') >= body.count('class="ner-table"'), 'every interactive table has a static fallback'
     assert body.count('class="ner-caption"') >= body.count('data:image/png'), 'every figure has a caption'
     targets = re.findall(r'href="#([^"]+)"', body)
     assert len(targets) >= 5, 'a table of contents'
