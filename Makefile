@@ -11,7 +11,11 @@ PARAMS ?=
 STUDY  ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install reports test test-export test-notebooks test-pytest clean
+# how the notebooks in nbs/ run, both when their outputs are stored (make notebooks) and when nbval checks them (make test):
+# the miniature settings of IN_TEST, one torch thread (two notebooks at a time on 2 cores), no progress bars
+NB_ENV := IN_TEST=1 OMP_NUM_THREADS=1 TQDM_DISABLE=1 PYTHONHASHSEED=0
+
+.PHONY: install reports notebooks test test-export test-notebooks test-pytest clean
 
 install: $(VENV)/.installed
 
@@ -50,9 +54,16 @@ test-export:
 	    git status --porcelain -- ner_study; echo "ner_study/ differs from the notebooks: run nbdev_export and commit"; exit 1; \
 	  fi; fi
 
+# nbs/*.ipynb are committed with their outputs. nbval runs every notebook again and compares each cell's outputs with the
+# stored ones, after the substitutions in nbs/sanitize.cfg (timings, temporary paths, addresses): a result that changed
+# without `make notebooks` and a commit fails here. Two notebooks at a time, one torch thread each.
 test-notebooks:
-	# two notebooks at a time, one torch thread each: two busy-waiting thread pools on 2 cores crawl
-	cd nbs && OMP_NUM_THREADS=1 ../$(BIN)/nbdev_test --n_workers 2 --do_print
+	$(NB_ENV) $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbs/sanitize.cfg nbs
+
+# run every notebook in nbs/ and store its outputs (then review the diff and commit it)
+notebooks: install
+	cd nbs && ls *.ipynb | $(NB_ENV) xargs -P 2 -I{} ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1800 {}
 
 test-pytest:
 	$(BIN)/pytest -q tests

@@ -15,7 +15,7 @@ from .significance import strict_spans
 
 # %% auto #0
 __all__ = ['ERROR_KINDS', 'surface', 'training_surfaces', 'bucket_scores', 'seen_unseen_scores', 'length_scores',
-           'classify_entities', 'error_counts', 'type_confusion', 'disagreements', 'disagreement_html']
+           'classify_entities', 'error_counts', 'type_confusion', 'error_list', 'disagreements', 'disagreement_html']
 
 # %% ../nbs/11_errors.ipynb #d59681b3
 def surface(tokens: list[str], span: tuple[str, int, int]) -> str:
@@ -97,6 +97,23 @@ def type_confusion(gold, pred) -> pd.DataFrame:
     return (pd.crosstab(df['gold_type'], df['predicted_type'])
               .reindex(index=types + ['none'], columns=types + ['missed'], fill_value=0)
               .rename_axis(index='gold', columns='predicted'))
+
+
+def error_list(tokens: list[list[str]], gold: list[list[str]], pred: list[list[str]]) -> pd.DataFrame:
+    "Every mistake, one row each: the sentence, the kind of error, the gold entity and what the tagger marked over it (its words and type)."
+    df = classify_entities(gold, pred)
+    df = df[df['kind'] != 'correct']
+    rows = []
+    for r in df.itertuples():
+        toks, ps = tokens[r.sentence], strict_spans(pred[r.sentence])
+        span = (r.gold_type, r.start, r.end)
+        if r.kind == 'spurious': marked, entity = ' '.join(toks[r.start:r.end]), ''
+        else:
+            over = sorted((q for q in ps if _overlap(span, q)), key=lambda q: (-_overlap(span, q), q[1]))
+            marked, entity = (' '.join(toks[over[0][1]:over[0][2]]) if over else ''), ' '.join(toks[r.start:r.end])
+        rows.append({'sentence': r.sentence, 'kind': r.kind, 'gold entity': entity, 'gold type': '' if r.kind == 'spurious' else r.gold_type,
+                     'marked': marked, 'marked type': '' if r.kind == 'missed' else r.predicted_type, 'text': ' '.join(toks)})
+    return pd.DataFrame(rows, columns=['sentence', 'kind', 'gold entity', 'gold type', 'marked', 'marked type', 'text'])
 
 # %% ../nbs/11_errors.ipynb #a4b2b1ad
 def disagreements(tokens: list[list[str]], gold: list[list[str]], preds: dict[str, list[list[str]]]) -> pd.DataFrame:

@@ -19,15 +19,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm  # text bars: they show in papermill reports and their HTML (no widgets needed)
+from tqdm import tqdm as _tqdm  # text bars: they show in papermill reports and their HTML (no widgets needed)
 
 from .encoding import length_grouped_batches
 from .metrics import evaluate_tags
 
 # %% auto #0
-__all__ = ['LOSS_UNIT', 'write_atomic', 'write_json_atomic', 'torch_save_atomic', 'save_tagger', 'TrainConfig', 'seed_everything',
-           'pick_device', 'predict_tags', 'mean_loss', 'evaluate_tagger', 'loss_weight', 'share_rows', 'share_batch',
-           'share_loss', 'LossModule', 'distributed_accelerator', 'fit']
+__all__ = ['LOSS_UNIT', 'progress_bar', 'write_atomic', 'write_json_atomic', 'torch_save_atomic', 'save_tagger', 'TrainConfig',
+           'seed_everything', 'pick_device', 'predict_tags', 'mean_loss', 'evaluate_tagger', 'loss_weight',
+           'share_rows', 'share_batch', 'share_loss', 'LossModule', 'distributed_accelerator', 'fit']
+
+# %% ../nbs/05_learner.ipynb #94b6b84c
+def progress_bar(iterable=None, *, show: bool = True, **kwargs):
+    "A tqdm text bar over `iterable` when `show` is true and `TQDM_DISABLE` does not switch bars off."
+    off = os.environ.get('TQDM_DISABLE', '').strip().lower() in ('1', 'true', 'yes', 'on')
+    return _tqdm(iterable, disable=off or not show, **kwargs)
 
 # %% ../nbs/05_learner.ipynb #2de078da
 def write_atomic(path: str | Path, write) -> Path:
@@ -116,7 +122,7 @@ def predict_tags(tagger, sentences: list[list[str]], batch_size: int = 64, progr
     tagger.eval()
     out = [None] * len(sentences)
     batches = length_grouped_batches([len(s) for s in sentences], batch_size)
-    for idx in tqdm(batches, desc='predict', disable=not progress, leave=False):
+    for idx in progress_bar(batches, show=progress, desc='predict', leave=False):
         for i, ids in zip(idx, tagger.decode(tagger.collate([sentences[i] for i in idx]))):
             out[i] = tagger.labels.decode(ids)
     tagger.train(was_training)
@@ -254,7 +260,7 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
     finished = False
     # one bar over epochs everywhere; a bar over batches only on a terminal (in a notebook each refresh would be an output)
     batch_bars = progress and main and sys.stderr.isatty()
-    for epoch in tqdm(range(start_epoch, cfg.epochs + 1), desc='training', unit='epoch', disable=not (progress and main),
+    for epoch in progress_bar(range(start_epoch, cfg.epochs + 1), show=progress and main, desc='training', unit='epoch',
                       initial=start_epoch - 1, total=cfg.epochs):
         t0 = time.perf_counter()
         tagger.train()
@@ -262,7 +268,7 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
         batches = [b for p in range(passes) for b in
                    length_grouped_batches([len(s.tokens) for s in train], cfg.batch_size, seed=cfg.seed * 1000 + epoch + 1_000_003 * p)]
         total_loss = 0.0
-        bar = tqdm(batches, desc=f'epoch {epoch}/{cfg.epochs}', disable=not batch_bars, leave=False, mininterval=1)
+        bar = progress_bar(batches, show=batch_bars, desc=f'epoch {epoch}/{cfg.epochs}', leave=False, mininterval=1)
         for idx in bar:
             if acc:  # this process's share; DDP averages the gradients during backward
                 with autocast(): loss = share_loss(model, tagger, [train[i].tokens for i in idx], [train[i].tags for i in idx], rank, world)

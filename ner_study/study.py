@@ -18,12 +18,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from tqdm import tqdm  # plain text bars: they render in papermill's output and in the HTML
 
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .errors import ERROR_KINDS, error_counts, length_scores, seen_unseen_scores, type_confusion
 from .experiment import CONTESTANTS, TAGGERS, Experiment, experiment_from_params
-from .learner import TrainConfig, write_atomic, write_json_atomic
+from .learner import TrainConfig, progress_bar, write_atomic, write_json_atomic
 from .significance import paired_test
 
 # %% auto #0
@@ -173,7 +172,7 @@ def run_study(cfg: StudyConfig, corpus: Corpus | None = None, retrain: bool = Fa
     corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
     plan = [(model, seed, fraction, exp, exp.run_dir(corpus)) for model, seed, fraction, exp in cfg.plan(len(corpus.train))]
     train_now = [retrain or not is_finished(run_dir) for *_, run_dir in plan]
-    bar = tqdm(total=sum(train_now), desc='study runs to train', unit='run', disable=not progress or not any(train_now))
+    bar = progress_bar(show=progress and any(train_now), total=sum(train_now), desc='study runs to train', unit='run')
     out = []
     for (model, seed, fraction, exp, run_dir), trained in zip(plan, train_now):
         if trained:
@@ -282,7 +281,7 @@ def ladder_table(rt: pd.DataFrame, lsig: pd.DataFrame, ladders: dict[str, list[s
                          'p (per seed)': ', '.join(f'{p:.2g}' for p in s['p_value']) if len(s) else '',
                          'significant': f"{int((s['p_value'] < alpha).sum())} of {len(s)}" if len(s) else '',
                          'token accuracy': mean_std(r, 'model', ['token_accuracy']).iloc[0, 0],
-                         'dev F1': f"{r['dev_f1'].mean():.3f}", 'train s': f"{r['train_seconds'].mean():.0f}",
+                         'dev F1': f"{r['dev_f1'].mean():.3f}", 'train time': f"{r['train_seconds'].mean():.0f} s",
                          'trainable params': f"{r['trainable_parameters'].mean() / 1e6:.2f} M"})
     return pd.DataFrame(rows).set_index(['family', 'model'])
 
