@@ -12,8 +12,8 @@ from pathlib import Path
 from IPython.display import HTML
 
 # %% auto #0
-__all__ = ['HEADLINE_STYLE', 'REMOVE_CELL_TAGS', 'headline_box', 'caption', 'config_table', 'enable_interactive_tables',
-           'interactive_table', 'render_report']
+__all__ = ['HEADLINE_STYLE', 'REMOVE_CELL_TAGS', 'REPORT_CSS', 'headline_box', 'caption', 'config_table',
+           'enable_interactive_tables', 'interactive_table', 'render_report']
 
 # %% ../nbs/13_report.ipynb #d13a0005
 HEADLINE_STYLE = ('border:2px solid #4c72b0;border-radius:6px;padding:12px 16px;margin:8px 0 16px 0;'
@@ -73,14 +73,19 @@ def enable_interactive_tables():
 
 def interactive_table(df, page_length: int = 25) -> HTML:
     "A sortable, searchable table (ITables) with the static HTML table as the no-JavaScript fallback; floats kept to 4 decimals."
+    import pandas as pd
     from itables import to_html_datatable
     # ITables embeds every value at full precision for sorting; 4 decimals sort as well and keep float noise in the
     # last bits (another library version, another CPU) out of the stored outputs that nbval compares
-    live = to_html_datatable(df.round(4), connected=False, pageLength=page_length, classes='display compact', showIndex=True)
+    text = [df.index.nlevels + i for i, dt in enumerate(df.dtypes) if dt == object or pd.api.types.is_string_dtype(dt)]
+    live = to_html_datatable(df.round(4), connected=False, pageLength=page_length, classes='display compact', showIndex=True,
+                             columnDefs=[{'className': 'dt-left', 'targets': text}])  # text reads from the left
     return HTML(f'<div class="ner-table">{live}<noscript>{df.to_html(float_format=lambda x: f"{x:.3f}")}</noscript></div>')
 
 # %% ../nbs/13_report.ipynb #d13a000b
 REMOVE_CELL_TAGS = ('remove-cell', 'parameters', 'injected-parameters')
+# printed lines wrap at the page's width instead of running off its right edge
+REPORT_CSS = '.jp-OutputArea-output pre { white-space: pre-wrap; overflow-wrap: anywhere; }'
 
 
 def render_report(ipynb: str | Path, html_path: str | Path | None = None) -> Path:
@@ -101,6 +106,7 @@ def render_report(ipynb: str | Path, html_path: str | Path | None = None) -> Pat
     c.TagRemovePreprocessor.remove_input_tags = {'hide-input'}
     c.TagRemovePreprocessor.remove_all_outputs_tags = {'remove-output'}
     body, _ = HTMLExporter(config=c).from_notebook_node(nb)
+    body = body.replace('</head>', f'<style>{REPORT_CSS}</style>\n</head>', 1)
     write_atomic(html_path, lambda tmp: Path(tmp).write_text(body, encoding='utf-8'))
     umask = os.umask(0); os.umask(umask)
     os.chmod(html_path, 0o666 & ~umask)  # readable like any file the user writes (the atomic temporary file is private)
