@@ -15,7 +15,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # the miniature settings of IN_TEST, one torch thread (two notebooks at a time on 2 cores), no progress bars
 NB_ENV := IN_TEST=1 OMP_NUM_THREADS=1 TQDM_DISABLE=1 PYTHONHASHSEED=0
 
-.PHONY: install lock reports notebooks test test-export test-notebooks test-pytest clean
+.PHONY: install lock load-check reports notebooks test test-export test-notebooks test-pytest clean
 
 install: $(VENV)/.installed
 
@@ -32,7 +32,11 @@ $(VENV)/.installed: settings.ini setup.py constraints.txt
 # One report per model, then the comparison (reports/index.html, linking both); each written under a temporary
 # name and renamed, so a crash never leaves a half-written report. Finished runs in runs/ are reused
 # (PARAMS="-p retrain True" or STUDY="-p retrain True" retrains).
-reports: install reports/lstm.html reports/bert.html reports/index.html
+reports: install load-check reports/lstm.html reports/bert.html reports/index.html
+
+# a warning (not an error) when other processes are using the cores: the reports' training times would not be comparable
+load-check: install
+	@$(BIN)/python -c "from ner_study.learner import busy_warning; w = busy_warning(); print(w) if w else None"
 
 reports/index.html: nbs/compare.ipynb reports/lstm.html reports/bert.html $(VENV)/.installed
 	$(BIN)/papermill nbs/compare.ipynb reports/.index.tmp.ipynb -p corpus $(CORPUS) $(STUDY)

@@ -61,11 +61,13 @@ SIZES = {
     'full': dict(bert_epochs=2, bert_quality_train=0, lstm_quality_train=0, bert_tp_train=2000, bert_infer=2000,
                  bert_scale=[500, 1000, 2000], bert_len_words=4096,
                  lstm_epochs=10, lstm_tp_train=10000, lstm_infer=10000,
-                 lstm_scale=[2500, 5000, 10000], lstm_len_words=32768, lengths=[16, 32, 64, 128]),
+                 lstm_scale=[2500, 5000, 10000], lstm_len_words=32768, lengths=[16, 32, 64, 128],
+                 text_sizes=[100_000, 1_000_000, 10_000_000], busy_warmup_seconds=30),
     'quick': dict(bert_epochs=1, bert_quality_train=32, lstm_quality_train=300, bert_tp_train=32, bert_infer=64,
                   bert_scale=[16, 32], bert_len_words=256,
                   lstm_epochs=1, lstm_tp_train=500, lstm_infer=500,
-                  lstm_scale=[250, 500], lstm_len_words=1024, lengths=[16, 64]),
+                  lstm_scale=[250, 500], lstm_len_words=1024, lengths=[16, 64],
+                  text_sizes=[10_000, 30_000, 100_000], busy_warmup_seconds=20),
 }
 BERT_TRAIN = dict(batch_size=16, lr=1e-4, weight_decay=0.01, warmup_ratio=0.1, max_grad_norm=1.0)
 LSTM_TRAIN = dict(batch_size=16, lr=2e-3, weight_decay=0.0, warmup_ratio=0.0, max_grad_norm=5.0)
@@ -134,6 +136,38 @@ def growth_exponent(xs, ys) -> float:
     mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
     den = sum((a - mx) ** 2 for a in lx)
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / den if den else float('nan')
+
+
+def matmul_peak(dtype=torch.float32, n: int = 4096, repeats: int = 5) -> float:
+    "The machine's own matrix-multiply rate (FLOP/s): best of `repeats` timed n×n `torch.mm`s, same threads as the contestants."
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    torch.mm(a, b)  # warm-up
+    best = float('inf')
+    for _ in range(repeats):
+        t0 = time.perf_counter(); torch.mm(a, b); best = min(best, time.perf_counter() - t0)
+    return 2 * n ** 3 / best
+
+
+def piece_counts(sentences, max_length: int = 256) -> list[int]:
+    "Word pieces of each sentence as the encoder sees it ([CLS] and [SEP] included, cut at max_length like the HF recipe)."
+    from transformers import AutoTokenizer
+    from ner_study.bert import resolve_encoder
+    tok = AutoTokenizer.from_pretrained(resolve_encoder('minilm')[0], local_files_only=True)
+    enc = tok([s.tokens for s in sentences], is_split_into_words=True, truncation=True, max_length=max_length)
+    return [len(ids) for ids in enc['input_ids']]
+
+
+def bert_training_flops(pieces: list[int], num_labels: int) -> float:
+    """Floating-point operations of one training pass over sentences of these word-piece counts (padding not counted):
+    forward = 2 × (multiply-adds of every linear layer per piece) + attention (QKᵀ and AV, 4·n²·h per layer), training =
+    3 × forward (the backward pass costs two forwards). Shapes from the bundled encoder's config."""
+    from transformers import AutoConfig
+    from ner_study.bert import resolve_encoder
+    c = AutoConfig.from_pretrained(resolve_encoder('minilm')[0], local_files_only=True)
+    h, i, layers = c.hidden_size, c.intermediate_size, c.num_hidden_layers
+    linear_per_piece = layers * (4 * h * h + 2 * h * i) + h * num_labels  # Q, K, V, output; the two FFN layers; the head
+    forward = sum(2 * linear_per_piece * n + layers * 4 * n * n * h for n in pieces)
+    return 3.0 * forward
 
 
 # ------------------------------------------------------------------------------------------------------ our taggers
@@ -284,6 +318,14 @@ def compare_bert(wnut, wiki, S) -> dict:
         secs = HfRecipe(wiki.labels).train(tp, 1, sampling, bf16)
         res['train_tp'][name] = {'seconds': secs, 'sentences_per_s': len(tp) / secs}
     res['scale_point'] = {'sentences': len(tp), 'seconds': res['train_tp']['ours']['seconds']}
+    # utilisation: the training FLOPs of these sentences (real word pieces) per second, against the measured peak
+    flops = bert_training_flops(piece_counts(tp), len(wiki.labels))
+    peak = {'float32': matmul_peak(torch.float32)}
+    if native_bf16('cpu' if not torch.cuda.is_available() else 'cuda'): peak['bfloat16'] = matmul_peak(torch.bfloat16)
+    res['utilisation'] = {'training_flops_per_epoch': flops, 'peak_flops_per_s': peak, 'threads': torch.get_num_threads()}
+    for name, v in res['train_tp'].items():
+        v['flops_per_s'] = flops / v['seconds']
+        v['share_of_peak'] = v['flops_per_s'] / peak['bfloat16' if 'bf16' in name and 'bfloat16' in peak else 'float32']
 
     # --- quality on W-NUT 2016: same epochs, final models, full test split
     qtrain = wnut.train[:S['bert_quality_train'] or None]
@@ -426,7 +468,7 @@ def flair_worker(spec_path: str):
     write_json_atomic(Path(spec['out']), out)
 
 
-def compare_lstm(wnut, wiki, S, flair_python: str | None) -> dict:
+def compare_lstm(wnut, wiki, S, flair_python: str | None, save_to: Path | None = None) -> dict:
     "Our BiLSTM-CRF vs flair's SequenceTagger: training and inference speed on WikiANN, F1 on W-NUT 2016."
     from ner_study.lstm import LstmConfig
     from ner_study.metrics import evaluate_tags
@@ -448,6 +490,9 @@ def compare_lstm(wnut, wiki, S, flair_python: str | None) -> dict:
     log(f"[lstm] quality: ours, W-NUT 2016, {len(qtrain)} sentences, {S['lstm_epochs']} epochs")
     tagger, secs = train_ours('lstm', qtrain, wnut.dev, wnut.labels, S['lstm_epochs'], LSTM_TRAIN)
     pred, _ = predict_ours(tagger, [s.tokens for s in wnut.test])
+    if save_to:  # the raw-text measurements below predict with this model
+        from ner_study.learner import save_tagger
+        save_tagger(tagger, save_to)
     res['quality'] = {'ours': {'test_f1': f1(evaluate_tags([s.tags for s in wnut.test], pred)), 'train_seconds': secs,
                                'sentences_per_s': len(qtrain) * S['lstm_epochs'] / secs, 'parameters': tagger.n_trainable()}}
     if not flair_python or not Path(flair_python).exists():
@@ -471,6 +516,93 @@ def compare_lstm(wnut, wiki, S, flair_python: str | None) -> dict:
     res['quality']['flair'] = fl['quality']
     res['train_tp']['flair'] = fl['train_tp']
     res['infer']['flair'] = fl['infer']
+    return res
+
+
+def compare_spacy(lstm: dict, wiki, S, spacy_python: str | None):
+    "spaCy's NER (CPU efficiency config, its own loop and optimizer) beside our BiLSTM-CRF: same data, batch size, epochs."
+    if not spacy_python or not Path(spacy_python).exists():
+        lstm['spacy'] = {'skipped': f'no spaCy interpreter at {spacy_python}'}
+        return
+    log('[lstm] spaCy (subprocess in its own venv): quality, training throughput, inference')
+    with tempfile.TemporaryDirectory(prefix='ner-bench-') as d:
+        spec = {'out': str(Path(d) / 'spacy.json'), 'seed': SEED, 'epochs': S['lstm_epochs'], 'quality_train': S['lstm_quality_train'],
+                'wikiann': str(WIKIANN) if wiki.name != 'wnut16' else '', 'tp_train': S['lstm_tp_train'], 'infer': S['lstm_infer'],
+                'batch_size': LSTM_TRAIN['batch_size'], 'eval_batch_size': EVAL_BATCH, 'threads': torch.get_num_threads()}
+        (Path(d) / 'spec.json').write_text(json.dumps(spec))
+        proc = subprocess.run([spacy_python, str(REPO / 'bench' / 'spacy_worker.py'), str(Path(d) / 'spec.json')], cwd=REPO,
+                              capture_output=True, text=True)
+        if proc.returncode:
+            lstm['spacy'] = {'error': proc.stderr[-3000:]}
+            log(proc.stderr[-3000:])
+            return
+        sp = json.loads(Path(spec['out']).read_text())
+    lstm['spacy'] = {'versions': sp['versions'], 'settings': sp.get('settings')}
+    lstm['quality']['spacy'] = {**sp['quality'], 'parameters': float('nan')}
+    lstm['train_tp']['spacy'] = sp['train_tp']
+    lstm['infer']['spacy'] = sp['infer']
+
+
+def run_predict(checkpoint: Path, path: Path, *extra: str) -> tuple[float, float]:
+    "Run `ner-study predict` on a file as a user would; returns (wall seconds, peak resident memory of that process in MiB)."
+    # the peak is the process's own high-water mark (VmHWM), read while it runs: getrusage's ru_maxrss of a child would
+    # start from this (large) benchmark process's, which it inherits at fork
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, '-m', 'ner_study.cli', *extra, 'predict', str(checkpoint), '--file', str(path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    peak_kib = 0
+    while proc.poll() is None:
+        try:
+            status = Path(f'/proc/{proc.pid}/status').read_text()
+            peak_kib = max(peak_kib, int(status.split('VmHWM:')[1].split()[0]))
+        except (OSError, IndexError, ValueError): pass
+        time.sleep(0.02)
+    secs = time.perf_counter() - t0
+    if proc.returncode: raise RuntimeError(f'ner-study predict failed on {path}: {proc.stderr.read().decode()[-2000:]}')
+    return secs, peak_kib / 1024
+
+
+def raw_text(wnut, checkpoint: Path, S) -> dict:
+    """`ner-study predict` (BiLSTM-CRF) on raw text of growing size, one line and one sentence per line: words/s and peak
+    memory; then on the middle size beside a training of our BERT tagger, with predict's default thread choice ('auto':
+    the cores other processes leave free) and with one thread per core (torch's default)."""
+    from ner_study.predict import iter_tokens
+    sents = [' '.join(s.tokens) for s in wnut.train]
+    def text(n, sep):
+        out, size, i = [], 0, 0
+        while size < n: out.append(sents[i % len(sents)]); size += len(out[-1]) + 1; i += 1
+        return sep.join(out)[:n]
+    res = {'model': 'BiLSTM-CRF (the W-NUT 2016 model above)', 'rows': [], 'busy': []}
+    with tempfile.TemporaryDirectory(prefix='ner-bench-text-') as d:
+        tiny = Path(d) / 'tiny.txt'; tiny.write_text('Paris\n')
+        run_predict(checkpoint, tiny)  # warm the file cache
+        res['startup_seconds'], res['startup_peak_mib'] = run_predict(checkpoint, tiny)
+        files = {}
+        for size in S['text_sizes']:
+            for layout, sep in (('one line', ' '), ('many lines', '\n')):
+                path = Path(d) / f'{size}-{layout[:3]}.txt'
+                body = text(size, sep); path.write_text(body + '\n', encoding='utf-8')
+                files[size, layout] = (path, sum(1 for _ in iter_tokens(body)))
+                log(f'[text] predict {size:,} characters, {layout}')
+                secs, mib = run_predict(checkpoint, path)
+                res['rows'].append({'characters': size, 'layout': layout, 'words': files[size, layout][1], 'seconds': secs,
+                                    'words_per_s': files[size, layout][1] / secs, 'peak_mib': mib})
+        size = S['text_sizes'][len(S['text_sizes']) // 2]
+        log(f'[text] predict {size:,} characters beside a training of our BERT tagger')
+        trainer = subprocess.Popen([sys.executable, '-m', 'ner_study.cli', 'fit', '--model', 'bert', '--epochs', '100',
+                                    '--max-train-sentences', '2000', '--output-dir', str(Path(d) / 'runs')],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+        try:
+            time.sleep(S['busy_warmup_seconds'])  # imports and model loading: the training is running after this
+            for layout in ('one line', 'many lines'):
+                path, words = files[size, layout]
+                for threads in ('auto', str(os.cpu_count() or 1)):
+                    secs, mib = run_predict(checkpoint, path, '--threads', threads)
+                    idle = next(r for r in res['rows'] if r['characters'] == size and r['layout'] == layout)
+                    res['busy'].append({'characters': size, 'layout': layout, 'threads': threads, 'seconds': secs,
+                                        'words_per_s': words / secs, 'slowdown': secs / idle['seconds'], 'peak_mib': mib})
+        finally:
+            trainer.kill(); trainer.wait()
     return res
 
 
@@ -501,7 +633,7 @@ def scaling(wiki, S, bert_point: dict, lstm_point: dict) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ targets & report
-def targets(bert: dict, lstm: dict, tol: float) -> list[dict]:
+def targets(bert: dict, lstm: dict, tol: float, text: dict | None = None) -> list[dict]:
     "The issue's targets, each with the measured figures and PASS/MISS."
     out = []
     def add(name, ok, detail): out.append({'target': name, 'pass': bool(ok), 'detail': detail})
@@ -511,6 +643,12 @@ def targets(bert: dict, lstm: dict, tol: float) -> list[dict]:
         fo = bert['quality'][ours]['test_f1']
         add(f'BERT training >= 1.3x HF Trainer at >= F1 ({how})', tr >= 1.3 and fo >= fh - tol,
             f'speed ratio {tr:.2f}x, F1 ours {fo:.4f} vs HF {fh:.4f} ({fo - fh:+.4f})')
+    g = bert['train_tp']['ours']['sentences_per_s'] / bert['train_tp']['hf_trainer_group_by_length']['sentences_per_s']
+    add('BERT training >= 1.3x HF Trainer with group_by_length (float32, its fastest configuration)', g >= 1.3,
+        f'speed ratio {g:.2f}x')
+    share = bert['train_tp']['ours']['share_of_peak']
+    add('BERT training (float32) >= 60% of the measured float32 matmul peak', share >= 0.6,
+        f"ours {share:.0%}, HF Trainer with group_by_length {bert['train_tp']['hf_trainer_group_by_length']['share_of_peak']:.0%}")
     ir = bert['infer']['ours']['words_per_s'] / bert['infer']['pipeline']['words_per_s']
     add('BERT inference >= 2x pipeline words/s', ir >= 2.0,
         f"ratio {ir:.2f}x ({'bf16' if bert['infer']['ours'].get('bf16') else 'float32'} prediction; "
@@ -524,6 +662,24 @@ def targets(bert: dict, lstm: dict, tol: float) -> list[dict]:
         add('BiLSTM-CRF inference >= flair', i >= 1.0, f'ratio {i:.2f}x')
     else:
         add('BiLSTM-CRF vs flair', False, f"flair not measured: {lstm.get('flair')}")
+    if 'spacy' in lstm['quality']:
+        t = lstm['train_tp']['ours']['sentences_per_s'] / lstm['train_tp']['spacy']['sentences_per_s']
+        i = lstm['infer']['ours']['words_per_s'] / lstm['infer']['spacy']['words_per_s']
+        fo, fs = lstm['quality']['ours']['test_f1'], lstm['quality']['spacy']['test_f1']
+        add('BiLSTM-CRF training >= spaCy (F1 difference reported, not a condition)', t >= 1.0,
+            f'speed ratio {t:.2f}x; F1 ours {fo:.4f} vs spaCy {fs:.4f} ({fo - fs:+.4f})')
+        add('BiLSTM-CRF inference >= spaCy', i >= 1.0, f'ratio {i:.2f}x')
+    else:
+        add('BiLSTM-CRF vs spaCy', False, f"spaCy not measured: {lstm.get('spacy')}")
+    if text:
+        for layout in ('one line', 'many lines'):
+            rows = [x for x in text['rows'] if x['layout'] == layout]
+            small, big = rows[-2], rows[-1]
+            add(f'raw text, {layout}: {big["characters"]:,} characters in bounded memory (peak <= 1.2x that of {small["characters"]:,})',
+                big['peak_mib'] <= 1.2 * small['peak_mib'], f"{big['peak_mib']:,.0f} vs {small['peak_mib']:,.0f} MiB")
+        worst = max(x['slowdown'] for x in text['busy'] if x['threads'] == 'auto')
+        add('raw text beside a training: the default threads at most 2x the idle time', worst <= 2.0,
+            f"auto: up to {worst:.1f}x; one thread per core: up to {max(x['slowdown'] for x in text['busy'] if x['threads'] != 'auto'):.1f}x")
     return out
 
 
@@ -540,9 +696,13 @@ def report(r: dict) -> str:
         lines.append(title); lines.append(row(*head))
         lines.extend(row(*it) for it in items); lines.append('')
     bs = b['settings']
-    block(f"BERT training, WikiANN {bs['throughput_train_sentences']} sentences, 1 epoch", ('', 'seconds', 'sent/s', 'ours/this'),
-          [(k, f"{v['seconds']:.1f}", f"{v['sentences_per_s']:.1f}", f"{b['train_tp']['ours']['sentences_per_s'] / v['sentences_per_s']:.2f}x")
-           for k, v in b['train_tp'].items()])
+    u = b['utilisation']
+    block(f"BERT training, WikiANN {bs['throughput_train_sentences']} sentences, 1 epoch "
+          f"({u['training_flops_per_epoch'] / 1e12:.2f} TFLOP on the real word pieces; measured mm peak "
+          + ', '.join(f'{k} {v / 1e9:.0f} GFLOP/s' for k, v in u['peak_flops_per_s'].items()) + f", {u['threads']} threads)",
+          ('', 'seconds', 'sent/s', 'ours/this', 'GFLOP/s', 'of peak'),
+          [(k, f"{v['seconds']:.1f}", f"{v['sentences_per_s']:.1f}", f"{b['train_tp']['ours']['sentences_per_s'] / v['sentences_per_s']:.2f}x",
+            f"{v['flops_per_s'] / 1e9:.0f}", f"{v['share_of_peak']:.0%}") for k, v in b['train_tp'].items()])
     block(f"BERT quality, W-NUT 2016 ({bs['quality_train_sentences']} train sentences, {bs['epochs_quality']} epochs, final model)",
           ('', 'test F1', 'train s', 'sent/s'),
           [(k, f"{v['test_f1']:.4f}", f"{v.get('train_seconds', float('nan')):.1f}", f"{v.get('sentences_per_s', float('nan')):.1f}")
@@ -555,7 +715,8 @@ def report(r: dict) -> str:
           [(k, f"{v['seconds']:.1f}", f"{v['sentences_per_s']:.0f}", f"{l['train_tp']['ours']['sentences_per_s'] / v['sentences_per_s']:.2f}x")
            for k, v in l['train_tp'].items()])
     block(f"BiLSTM-CRF quality, W-NUT 2016 ({ls['quality_train_sentences']} train sentences, {ls['epochs_quality']} epochs, final model)", ('', 'test F1', 'train s', 'params'),
-          [(k, f"{v['test_f1']:.4f}", f"{v['train_seconds']:.1f}", f"{v['parameters']:,}") for k, v in l['quality'].items()])
+          [(k, f"{v['test_f1']:.4f}", f"{v['train_seconds']:.1f}", f"{v['parameters']:,}" if v['parameters'] == v['parameters'] else '-')
+           for k, v in l['quality'].items()])
     block(f"BiLSTM-CRF inference, WikiANN {ls['infer_sentences']} test sentences, batch {ls['eval_batch_size']}", ('', 'seconds', 'words/s', 'ours/this'),
           [(k, f"{v['seconds']:.2f}", f"{v['words_per_s']:.0f}", f"{l['infer']['ours']['words_per_s'] / v['words_per_s']:.2f}x")
            for k, v in l['infer'].items()])
@@ -568,7 +729,16 @@ def report(r: dict) -> str:
         block(f"ours {kind}: one epoch vs sentence length, same words (time per sentence grows ^{sl['growth_exponent_per_sentence']:.2f})",
               ('words per sentence', 'sentences', 'seconds', 'words/s'),
               [(str(x['length']), str(x['sentences']), f"{x['seconds']:.1f}", f"{x['words_per_s']:.0f}") for x in sl['rows']])
-    lines.append('Targets (issue 6)')
+    t = r['raw_text']
+    block(f"ner-study predict on raw text ({t['model']}; every figure includes the command's start-up of "
+          f"{t['startup_seconds']:.1f} s and {t['startup_peak_mib']:.0f} MiB)", ('characters, layout', 'words', 'seconds', 'words/s', 'peak MiB'),
+          [(f"{x['characters']:,}, {x['layout']}", f"{x['words']:,}", f"{x['seconds']:.1f}", f"{x['words_per_s']:,.0f}", f"{x['peak_mib']:,.0f}")
+           for x in t['rows']])
+    block('... beside a training of our BERT tagger (both cores busy): the default thread choice vs one thread per core',
+          ('characters, layout, threads', 'seconds', 'words/s', 'x idle time', 'peak MiB'),
+          [(f"{x['characters']:,}, {x['layout']}, {x['threads']}", f"{x['seconds']:.1f}", f"{x['words_per_s']:,.0f}",
+            f"{x['slowdown']:.1f}x", f"{x['peak_mib']:,.0f}") for x in t['busy']])
+    lines.append('Targets (issues 6 and 12)')
     lines.extend(f"  {'PASS' if t['pass'] else 'MISS'}  {t['target']}: {t['detail']}" for t in r['targets'])
     if r['mode'] == 'quick': lines.append('\n(quick smoke run: tiny subsets, the figures and verdicts mean nothing)')
     if r['busy']: lines.append('\nWARNING: the machine was busy when the benchmark started (1-minute load average above half the '
@@ -582,6 +752,8 @@ def main():
     ap.add_argument('--out', default=str(REPO / 'bench' / 'results.json'), help='where to write the results (JSON)')
     ap.add_argument('--flair-python', default=str(REPO / '.venv-bench-flair' / 'bin' / 'python'),
                     help="python of the venv with flair (flair needs transformers < 5); '' skips flair")
+    ap.add_argument('--spacy-python', default=str(REPO / '.venv-bench-spacy' / 'bin' / 'python'),
+                    help="python of the venv with spaCy (bench/install_spacy_venv.sh); '' skips spaCy")
     ap.add_argument('--f1-tolerance', type=float, default=0.0,
                     help='F1 points ours may be below the baseline and still count as "equal" (default 0: strict)')
     ap.add_argument('--threads', type=int, default=0,
@@ -608,9 +780,12 @@ def main():
         wiki = wnut
     r['corpora'] = {'quality': repr(wnut), 'throughput': repr(wiki)}
     r['bert'] = compare_bert(wnut, wiki, S)
-    r['lstm'] = compare_lstm(wnut, wiki, S, a.flair_python or None)
+    with tempfile.TemporaryDirectory(prefix='ner-bench-model-') as d:
+        r['lstm'] = compare_lstm(wnut, wiki, S, a.flair_python or None, save_to=Path(d) / 'lstm')
+        compare_spacy(r['lstm'], wiki, S, a.spacy_python or None)
+        r['raw_text'] = raw_text(wnut, Path(d) / 'lstm', S)
     r['scaling'] = scaling(wiki, S, r['bert']['scale_point'], r['lstm']['scale_point'])
-    r['targets'] = targets(r['bert'], r['lstm'], a.f1_tolerance)
+    r['targets'] = targets(r['bert'], r['lstm'], a.f1_tolerance, r['raw_text'])
     r['load_average_at_end'] = os.getloadavg()
     # the benchmark itself keeps one thread per core busy, so the load at the end is about the core count even on an
     # idle machine; only the load before it started says whether other work was competing

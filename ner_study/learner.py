@@ -25,7 +25,8 @@ from .encoding import length_grouped_batches
 from .metrics import evaluate_tags
 
 # %% auto #0
-__all__ = ['LOSS_UNIT', 'progress_bar', 'write_atomic', 'write_json_atomic', 'torch_save_atomic', 'save_tagger', 'TrainConfig',
+__all__ = ['BUSY_OTHER_CORES', 'LOSS_UNIT', 'progress_bar', 'write_atomic', 'write_json_atomic', 'torch_save_atomic',
+           'save_tagger', 'MachineLoad', 'is_busy', 'combine_loads', 'auto_threads', 'busy_warning', 'TrainConfig',
            'seed_everything', 'pick_device', 'predict_tags', 'mean_loss', 'evaluate_tagger', 'loss_weight',
            'share_rows', 'share_batch', 'share_loss', 'LossModule', 'distributed_accelerator', 'fit']
 
@@ -74,6 +75,73 @@ def save_tagger(tagger, folder: str | Path) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
     return folder
+
+# %% ../nbs/05_learner.ipynb #a10ad002
+BUSY_OTHER_CORES = 0.5  # other processes using at least this many cores on average: the measurement was shared
+
+
+def _machine_cpu_seconds() -> float | None:
+    "CPU seconds all processes have used since boot (busy time of every core, from /proc/stat); None where unavailable."
+    try:
+        fields = Path('/proc/stat').read_text().split('\n', 1)[0].split()[1:]
+        user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    except (OSError, ValueError): return None
+    return (user + nice + system + irq + softirq + steal) / os.sysconf('SC_CLK_TCK')
+
+
+class MachineLoad:
+    "Measures one piece of work and what else ran beside it: call `stop()` at its end for a dict of the figures."
+    def __init__(self):
+        self.cores = os.cpu_count() or 1
+        self.load_start = os.getloadavg()[0]
+        self.machine0, self.cpu0, self.t0 = _machine_cpu_seconds(), time.process_time(), time.perf_counter()
+
+    def stop(self) -> dict:
+        wall, cpu = time.perf_counter() - self.t0, time.process_time() - self.cpu0
+        machine1 = _machine_cpu_seconds()
+        other = (max(0.0, (machine1 - self.machine0) - cpu) / wall if self.machine0 is not None and machine1 is not None and wall > 0
+                 else None)
+        load_end = os.getloadavg()[0]
+        return {'wall_seconds': wall, 'cpu_seconds': cpu, 'load_average_start': self.load_start, 'load_average_end': load_end,
+                'other_processes_cores': other, 'cores': self.cores,
+                'busy': is_busy(other, self.load_start, self.cores)}
+
+
+def is_busy(other_cores: float | None, load_start: float, cores: int) -> bool:
+    "The rule for marking work busy: other processes used >= `BUSY_OTHER_CORES` cores, or (no CPU counters) the load at the start exceeded the cores."
+    return other_cores >= BUSY_OTHER_CORES if other_cores is not None else load_start > cores
+
+
+def combine_loads(parts: list[dict]) -> dict:
+    "One figure for work measured in parts (the epochs of a run, perhaps over several processes): sums, the first start, the last end, the time-weighted other-process cores."
+    parts = [p for p in parts if p]
+    if not parts: return {}
+    wall = sum(p['wall_seconds'] for p in parts)
+    known = [p for p in parts if p.get('other_processes_cores') is not None]
+    other = (sum(p['other_processes_cores'] * p['wall_seconds'] for p in known) / max(1e-9, sum(p['wall_seconds'] for p in known))
+             if known else None)
+    out = {'wall_seconds': wall, 'cpu_seconds': sum(p['cpu_seconds'] for p in parts),
+           'load_average_start': parts[0]['load_average_start'], 'load_average_end': parts[-1]['load_average_end'],
+           'other_processes_cores': other, 'cores': parts[0]['cores']}
+    out['busy'] = is_busy(other, out['load_average_start'], out['cores'])
+    return out
+
+
+def auto_threads(sample_seconds: float = 0.25) -> int:
+    "Torch threads for work that shares the machine: one per core that other processes leave free right now, at least one."
+    m = MachineLoad(); time.sleep(sample_seconds); s = m.stop()
+    other = s['other_processes_cores'] if s['other_processes_cores'] is not None else s['load_average_start']
+    return max(1, min(s['cores'], round(s['cores'] - other)))
+
+
+def busy_warning() -> str | None:
+    "A one-line warning when other processes are using the machine right now (sampled for half a second), else None."
+    m = MachineLoad(); time.sleep(0.5); s = m.stop()
+    if not s['busy']: return None
+    what = (f"other processes are using {s['other_processes_cores']:.1f} of {s['cores']} cores" if s['other_processes_cores'] is not None
+            else f"the load average is {s['load_average_start']:.1f} on {s['cores']} cores")
+    return f'warning: the machine is busy ({what}): training times measured now are not comparable; runs trained now are marked busy'
+
 
 # %% ../nbs/05_learner.ipynb #0e310f4a
 @dataclass
@@ -262,7 +330,7 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
     batch_bars = progress and main and sys.stderr.isatty()
     for epoch in progress_bar(range(start_epoch, cfg.epochs + 1), show=progress and main, desc='training', unit='epoch',
                       initial=start_epoch - 1, total=cfg.epochs):
-        t0 = time.perf_counter()
+        t0, load = time.perf_counter(), MachineLoad()
         tagger.train()
         # each pass over the training set in its own order (one pass per epoch unless `min_steps` asks for more)
         batches = [b for p in range(passes) for b in
@@ -285,13 +353,14 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
             total_loss += loss.item() * len(idx)
             bar.set_postfix(loss=f'{loss.item():.3f}', refresh=False)
         if acc: total_loss = acc.reduce(torch.tensor(total_loss, dtype=torch.float64, device=device), 'sum').item()
-        train_secs = time.perf_counter() - t0
+        train_secs, machine = time.perf_counter() - t0, load.stop()  # the training pass only, as train_seconds
         row = None
         if main:
             dev_metrics, _ = evaluate_tagger(tagger, dev, cfg.eval_batch_size)
             row = {'epoch': epoch, 'train_loss': total_loss / (len(train) * passes), 'dev_loss': mean_loss(tagger, dev, cfg.eval_batch_size),
                    'dev_f1': dev_metrics['strict']['micro avg']['f1'], 'dev_token_accuracy': dev_metrics['token_accuracy'],
-                   'lr': scheduler.get_last_lr()[0], 'train_seconds': train_secs, 'seconds': time.perf_counter() - t0}
+                   'lr': scheduler.get_last_lr()[0], 'train_seconds': train_secs, 'seconds': time.perf_counter() - t0,
+                   'machine': machine}
         if acc:
             from accelerate.utils import broadcast_object_list, gather_object
             row = broadcast_object_list([row])[0]  # the main process's dev scores decide for every process

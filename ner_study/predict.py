@@ -14,26 +14,35 @@ from .experiment import load_tagger
 from .learner import predict_tags
 
 # %% auto #0
-__all__ = ['tokenize', 'split_sentences', 'EntitySpan', 'Predictor']
+__all__ = ['LONG_TEXT', 'iter_tokens', 'tokenize', 'iter_sentences', 'split_sentences', 'EntitySpan', 'Predictor']
 
 # %% ../nbs/08_predict.ipynb #267d8fd1
 _TOKEN = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\w+(?:[-'’.]\w+)*|\S", re.UNICODE)
 _SENTENCE_END = {'.', '!', '?', '…'}
 
 
+def iter_tokens(text: str):
+    "Tokens of `text` with their character offsets `(token, start, end)`, one at a time (a long text is never held as a token list)."
+    return ((m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text))
+
+
 def tokenize(text: str) -> list[tuple[str, int, int]]:
     "Tokens of `text` with their character offsets `(token, start, end)`."
-    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return list(iter_tokens(text))
+
+
+def iter_sentences(tokens, max_words: int = 200):
+    "Sentences of a token stream, one at a time: cut after sentence-final punctuation, and into pieces of at most `max_words`."
+    cur = []
+    for tok in tokens:
+        cur.append(tok)
+        if tok[0] in _SENTENCE_END or len(cur) == max_words: yield cur; cur = []
+    if cur: yield cur
 
 
 def split_sentences(tokens: list, max_words: int = 200) -> list[list]:
     "Cut a token list after sentence-final punctuation, and into pieces of at most `max_words`."
-    out, cur = [], []
-    for tok in tokens:
-        cur.append(tok)
-        if tok[0] in _SENTENCE_END or len(cur) == max_words: out.append(cur); cur = []
-    if cur: out.append(cur)
-    return out
+    return list(iter_sentences(tokens, max_words))
 
 # %% ../nbs/08_predict.ipynb #83fa8612
 @dataclass
@@ -45,6 +54,9 @@ class EntitySpan:
     text: str
 
     def to_dict(self) -> dict: return asdict(self)
+
+
+LONG_TEXT = 100_000  # characters: a longer text is tagged a chunk of sentences at a time instead of all at once
 
 
 class Predictor:
@@ -72,22 +84,42 @@ class Predictor:
         pieces, owner = [], []
         for t, text in enumerate(texts):
             if not isinstance(text, str): raise TypeError(f'text {t} is {type(text).__name__}, not str')
-            for sent in split_sentences(tokenize(text), self.max_words): pieces.append(sent); owner.append(t)
+            for sent in iter_sentences(iter_tokens(text), self.max_words): pieces.append(sent); owner.append(t)
         tags = self.tag_tokens([[w for w, _, _ in p] for p in pieces])
         out = [[] for _ in texts]
         for t, piece, ptags in zip(owner, pieces, tags): out[t].append((piece, ptags))
         return out
 
+    def iter_tagged(self, text: str, sentences_per_chunk: int = 4096):
+        "The sentences of one text as `(tokens with offsets, tags)`, tagged `sentences_per_chunk` at a time: memory follows the chunk, not the text."
+        if not isinstance(text, str): raise TypeError(f'text is {type(text).__name__}, not str')
+        chunk = []
+        for sent in iter_sentences(iter_tokens(text), self.max_words):
+            chunk.append(sent)
+            if len(chunk) == sentences_per_chunk:
+                yield from zip(chunk, self.tag_tokens([[w for w, _, _ in s] for s in chunk])); chunk = []
+        if chunk: yield from zip(chunk, self.tag_tokens([[w for w, _, _ in s] for s in chunk]))
+
+    def iter_spans(self, text: str):
+        "Entity spans of one text, however long, as they are found (see `iter_tagged`)."
+        for piece, tags in self.iter_tagged(text):
+            for typ, a, b in iob2_spans(tags):
+                start, end = piece[a][1], piece[b - 1][2]
+                yield EntitySpan(typ, start, end, text[start:end])
+
     def predict_batch(self, texts: list[str]) -> list[list[EntitySpan]]:
-        "Entity spans of each text, with character offsets into that text."
-        out = []
-        for text, sentences in zip(texts, self.tag_texts(texts)):
+        "Entity spans of each text, with character offsets into that text; short texts share batches, a long one streams."
+        out, short = [None] * len(texts), []
+        for t, text in enumerate(texts):
+            if isinstance(text, str) and len(text) > LONG_TEXT: out[t] = list(self.iter_spans(text))
+            else: short.append(t)
+        for t, sentences in zip(short, self.tag_texts([texts[t] for t in short])):
             spans = []
             for piece, tags in sentences:
                 for typ, a, b in iob2_spans(tags):
                     start, end = piece[a][1], piece[b - 1][2]
-                    spans.append(EntitySpan(typ, start, end, text[start:end]))
-            out.append(spans)
+                    spans.append(EntitySpan(typ, start, end, texts[t][start:end]))
+            out[t] = spans
         return out
 
     def predict(self, text: str | list[str]) -> list[EntitySpan] | list[tuple[str, int, int]]:

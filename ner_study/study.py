@@ -28,9 +28,9 @@ from .significance import paired_test
 # %% auto #0
 __all__ = ['FAMILY_TITLES', 'title', 'StudyConfig', 'experiment_from_dict', 'is_finished', 'finished_run', 'run_in_child',
            'StudyRun', 'run_study', 'runs_table', 'mean_std', 'per_type_table', 'significance_table', 'error_tables',
-           'save_tables', 'ladder_significance', 'ladder_table', 'best_of_families', 'headline', 'lead_over_ladder',
-           'answer', 'plot_ladder', 'plot_seed_scores', 'plot_per_type', 'plot_costs', 'plot_learning_curves',
-           'plot_buckets', 'plot_error_kinds', 'plot_type_confusion']
+           'save_tables', 'ladder_significance', 'ladder_table', 'best_of_families', 'headline', 'busy_runs',
+           'busy_note', 'lead_over_ladder', 'answer', 'plot_ladder', 'plot_seed_scores', 'plot_per_type', 'plot_costs',
+           'plot_learning_curves', 'plot_buckets', 'plot_error_kinds', 'plot_type_confusion']
 
 # %% ../nbs/12_study.ipynb #280506e5
 def title(model: str) -> str:
@@ -200,6 +200,9 @@ def runs_table(runs: list[StudyRun]) -> pd.DataFrame:
                      'trainable_parameters': m['trainable_parameters'], 'epochs': m['epochs_trained'], 'best_epoch': m['best_epoch'],
                      'train_seconds': m['wall_seconds']['train'], 'test_words_per_second': m['test_words_per_second'],
                      'peak_rss_mb': (m.get('memory') or {}).get('peak_rss_mb'), 'peak_cuda_mb': (m.get('memory') or {}).get('peak_cuda_mb'),
+                     'train_cpu_seconds': (m.get('machine') or {}).get('cpu_seconds'),
+                     'other_cores': (m.get('machine') or {}).get('other_processes_cores'),
+                     'busy': (m.get('machine') or {}).get('busy'),  # None: a run from before the load was recorded
                      'device': m['environment']['device'], 'run_dir': str(r.run_dir)})
     return pd.DataFrame(rows)
 
@@ -323,7 +326,20 @@ def headline(runs: pd.DataFrame, sig: pd.DataFrame, a: str, b: str, alpha: float
                 f"{cost.loc[lose, 'test_words_per_second']:,.0f} words/s)")
              + (f" and {ratio('peak_rss_mb'):.1f}× the peak memory ({cost.loc[win, 'peak_rss_mb']:,.0f} vs "
                 f"{cost.loc[lose, 'peak_rss_mb']:,.0f} MiB)." if cost['peak_rss_mb'].notna().all() else '.'))
-    return text
+    return text + busy_note(full[full['model'].isin([a, b])])
+
+
+def busy_runs(runs: pd.DataFrame) -> str:
+    "'k of n busy': how many of these runs were trained while other processes used the machine (see `MachineLoad`)."
+    known = runs['busy'].dropna() if 'busy' in runs else pd.Series(dtype=bool)
+    return f"{int(known.astype(bool).sum())} of {len(known)} busy" + (f' ({len(runs) - len(known)} not recorded)' if len(known) < len(runs) else '')
+
+
+def busy_note(runs: pd.DataFrame) -> str:
+    "A sentence for the headline when some of its runs were trained on a busy machine, else ''."
+    if 'busy' not in runs or not runs['busy'].fillna(False).astype(bool).any(): return ''
+    return (f" Of the runs behind these costs, {busy_runs(runs)}: other processes shared the cores while they trained, "
+            "so their training times are upper bounds, not this machine's speed.")
 
 
 def lead_over_ladder(runs: pd.DataFrame, reference: str, rungs: list[str]) -> str:

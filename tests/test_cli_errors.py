@@ -45,6 +45,7 @@ CASES = [
     (['predict', '{good}', '--file', '{dir}/latin1.txt'], 'latin1.txt:1: not UTF-8'),
     (['predict', '{good}', '--file', '{dir}/missing.txt'], 'missing.txt: No such file or directory'),
     (['evaluate', '{good}', '--corpus', '/nonexistent/test.conll'], "'/nonexistent/test.conll': no such file or folder"),
+    (['--threads', '0', 'predict', '{good}', 'some text'], "--threads / NER_STUDY_THREADS: expected a positive number or 'auto', got '0'"),
 ]
 
 

@@ -2,6 +2,9 @@
 `retrain` trains again, and the cache key follows the corpus. (The statistics are checked in nbs/10_significance,
 nbs/11_errors and nbs/12_study on inputs with known answers.)"""
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -88,3 +91,22 @@ def test_a_failing_child_reports_its_error(tmp_path, corpus):
     exp = study.StudyConfig.from_params(corpus=str(tmp_path / 'missing.conll'), output_dir=str(tmp_path)).experiment('lstm', 42)
     with pytest.raises(RuntimeError, match='missing.conll'):
         study.run_in_child(exp)
+
+
+@pytest.mark.skipif(not os.path.exists('/proc/stat'), reason='the CPU counters of other processes are read from /proc/stat (Linux)')
+def test_a_run_trained_beside_busy_processes_is_marked_busy(tmp_path, corpus_dir, corpus):
+    "One process per core spinning while two study runs train: the run's metrics, the cost table's count and the headline say so."
+    spinners = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(os.cpu_count() or 1)]
+    try:
+        cfg = study.StudyConfig.from_params(corpus=corpus_dir, models='lstm-word,lstm', seeds=1, top_seeds=1, fractions='1', epochs=1,
+                                            max_train_sentences=48, output_dir=str(tmp_path))
+        runs = study.run_study(cfg, corpus, progress=False)
+    finally:
+        for p in spinners: p.kill(); p.wait()
+    for run in runs:
+        machine = run.metrics['machine']
+        assert machine['busy'] and machine['other_processes_cores'] >= 0.5, machine
+        assert machine['cpu_seconds'] > 0 and machine['wall_seconds'] > 0 and machine['cores'] == os.cpu_count()
+    rt = study.runs_table(runs)
+    assert rt['busy'].tolist() == [True, True] and study.busy_runs(rt) == '2 of 2 busy'
+    assert 'other processes shared the cores' in study.busy_note(rt)

@@ -110,3 +110,19 @@ def test_predict_keeps_every_word_of_a_1mb_line(model_dir):
     spans = p.predict(text)
     assert all(text[s.start:s.end] == s.text for s in spans)
     assert p.predict('') == [] and p.predict(' \n ') == []
+
+
+def test_cli_streams_a_long_line_and_keeps_every_word(model_dir, tmp_path):
+    "A line longer than LONG_TEXT is tagged a chunk of sentences at a time: every word comes out, in order, with its tag."
+    from ner_study.predict import LONG_TEXT, tokenize
+    text = ' '.join(['Taylor Swift sang in New York .', 'Off to Paris now !', 'no end mark here'] * (LONG_TEXT // 40))
+    assert len(text) > LONG_TEXT
+    (tmp_path / 'long.txt').write_text(text + '\n' + 'Paris\n', encoding='utf-8')
+    r = cli('predict', model_dir, '--file', tmp_path / 'long.txt', '--format', 'conll')
+    assert r.returncode == 0, r.stderr
+    rows = [l.split('\t') for l in r.stdout.decode().splitlines() if l]
+    assert [w for w, _ in rows] == [w for w, _, _ in tokenize(text)] + ['Paris']
+    r = cli('predict', model_dir, '--file', tmp_path / 'long.txt')
+    first = json.loads(r.stdout.decode().splitlines()[0])
+    assert first['text'] == text and all(text[e['start']:e['end']] == e['text'] for e in first['entities'])
+    assert first['entities'] == [s.to_dict() for s in Predictor.load(model_dir).predict(text)]
