@@ -19,7 +19,7 @@ What it measures, in one run (figures and ratios printed as a table and written 
 
 Run (from the repository root; installs the benchmark venvs on first use):
 
-    bench/run.sh            # full run, about 10-15 minutes on 2 idle cores
+    bench/run.sh            # full run, about 22 minutes on 2 idle cores
     bench/run.sh --quick    # smoke run on tiny subsets, under ~2 minutes (figures meaningless)
 
 Every contestant first does a tiny untimed training run (one-time costs of the first call), every timed inference
