@@ -468,6 +468,25 @@ def flair_worker(spec_path: str):
     write_json_atomic(Path(spec['out']), out)
 
 
+def worker_spec(wiki, S) -> dict:
+    "What every BiLSTM-CRF contestant in its own venv (flair, spaCy) is given: the same data, seed, epochs, batches and threads."
+    return {'seed': SEED, 'epochs': S['lstm_epochs'], 'quality_train': S['lstm_quality_train'],
+            'wikiann': str(WIKIANN) if wiki.name != 'wnut16' else '', 'tp_train': S['lstm_tp_train'], 'infer': S['lstm_infer'],
+            'batch_size': LSTM_TRAIN['batch_size'], 'eval_batch_size': EVAL_BATCH, 'threads': torch.get_num_threads()}
+
+
+def run_worker(command: list[str], spec: dict) -> dict:
+    "Run a contestant's worker in its own venv: `command SPEC.json`; its results (JSON), or {'error': the end of its stderr}."
+    with tempfile.TemporaryDirectory(prefix='ner-bench-') as d:
+        spec = {**spec, 'out': str(Path(d) / 'out.json')}
+        (Path(d) / 'spec.json').write_text(json.dumps(spec))
+        proc = subprocess.run([*command, str(Path(d) / 'spec.json')], cwd=REPO, capture_output=True, text=True)
+        if proc.returncode:
+            log(proc.stderr[-3000:])
+            return {'error': proc.stderr[-3000:]}
+        return json.loads(Path(spec['out']).read_text())
+
+
 def compare_lstm(wnut, wiki, S, flair_python: str | None, save_to: Path | None = None) -> dict:
     "Our BiLSTM-CRF vs flair's SequenceTagger: training and inference speed on WikiANN, F1 on W-NUT 2016."
     from ner_study.lstm import LstmConfig
@@ -499,19 +518,12 @@ def compare_lstm(wnut, wiki, S, flair_python: str | None, save_to: Path | None =
         res['flair'] = {'skipped': f'no flair interpreter at {flair_python}'}
         return res
     log('[lstm] flair (subprocess in its own venv): quality, training throughput, inference')
-    with tempfile.TemporaryDirectory(prefix='ner-bench-') as d:
-        spec = {'out': str(Path(d) / 'flair.json'), 'seed': SEED, 'epochs': S['lstm_epochs'], 'quality_train': S['lstm_quality_train'],
-                'wikiann': str(WIKIANN) if wiki.name != 'wnut16' else '', 'tp_train': S['lstm_tp_train'], 'infer': S['lstm_infer'],
-                'word_dim': lc.word_dim, 'hidden': lc.hidden, 'lr': LSTM_TRAIN['lr'], 'batch_size': LSTM_TRAIN['batch_size'],
-                'max_grad_norm': LSTM_TRAIN['max_grad_norm'], 'eval_batch_size': EVAL_BATCH, 'threads': torch.get_num_threads()}
-        (Path(d) / 'spec.json').write_text(json.dumps(spec))
-        proc = subprocess.run([flair_python, __file__, '--flair-worker', str(Path(d) / 'spec.json')], cwd=REPO,
-                              capture_output=True, text=True)
-        if proc.returncode:
-            res['flair'] = {'error': proc.stderr[-3000:]}
-            log(proc.stderr[-3000:])
-            return res
-        fl = json.loads(Path(spec['out']).read_text())
+    fl = run_worker([flair_python, __file__, '--flair-worker'], {
+        **worker_spec(wiki, S), 'word_dim': lc.word_dim, 'hidden': lc.hidden, 'lr': LSTM_TRAIN['lr'],
+        'max_grad_norm': LSTM_TRAIN['max_grad_norm']})
+    if 'error' in fl:
+        res['flair'] = fl
+        return res
     res['flair'] = {'versions': fl['versions'], 'torch_threads': fl['torch_threads']}
     res['quality']['flair'] = fl['quality']
     res['train_tp']['flair'] = fl['train_tp']
@@ -525,18 +537,10 @@ def compare_spacy(lstm: dict, wiki, S, spacy_python: str | None):
         lstm['spacy'] = {'skipped': f'no spaCy interpreter at {spacy_python}'}
         return
     log('[lstm] spaCy (subprocess in its own venv): quality, training throughput, inference')
-    with tempfile.TemporaryDirectory(prefix='ner-bench-') as d:
-        spec = {'out': str(Path(d) / 'spacy.json'), 'seed': SEED, 'epochs': S['lstm_epochs'], 'quality_train': S['lstm_quality_train'],
-                'wikiann': str(WIKIANN) if wiki.name != 'wnut16' else '', 'tp_train': S['lstm_tp_train'], 'infer': S['lstm_infer'],
-                'batch_size': LSTM_TRAIN['batch_size'], 'eval_batch_size': EVAL_BATCH, 'threads': torch.get_num_threads()}
-        (Path(d) / 'spec.json').write_text(json.dumps(spec))
-        proc = subprocess.run([spacy_python, str(REPO / 'bench' / 'spacy_worker.py'), str(Path(d) / 'spec.json')], cwd=REPO,
-                              capture_output=True, text=True)
-        if proc.returncode:
-            lstm['spacy'] = {'error': proc.stderr[-3000:]}
-            log(proc.stderr[-3000:])
-            return
-        sp = json.loads(Path(spec['out']).read_text())
+    sp = run_worker([spacy_python, str(REPO / 'bench' / 'spacy_worker.py')], worker_spec(wiki, S))
+    if 'error' in sp:
+        lstm['spacy'] = sp
+        return
     lstm['spacy'] = {'versions': sp['versions'], 'settings': sp.get('settings')}
     lstm['quality']['spacy'] = {**sp['quality'], 'parameters': float('nan')}
     lstm['train_tp']['spacy'] = sp['train_tp']
@@ -547,18 +551,22 @@ def run_predict(checkpoint: Path, path: Path, *extra: str) -> tuple[float, float
     "Run `ner-study predict` on a file as a user would; returns (wall seconds, peak resident memory of that process in MiB)."
     # the peak is the process's own high-water mark (VmHWM), read while it runs: getrusage's ru_maxrss of a child would
     # start from this (large) benchmark process's, which it inherits at fork
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, '-m', 'ner_study.cli', *extra, 'predict', str(checkpoint), '--file', str(path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
-    peak_kib = 0
-    while proc.poll() is None:
-        try:
-            status = Path(f'/proc/{proc.pid}/status').read_text()
-            peak_kib = max(peak_kib, int(status.split('VmHWM:')[1].split()[0]))
-        except (OSError, IndexError, ValueError): pass
-        time.sleep(0.02)
-    secs = time.perf_counter() - t0
-    if proc.returncode: raise RuntimeError(f'ner-study predict failed on {path}: {proc.stderr.read().decode()[-2000:]}')
+    # stderr goes to a file, not a pipe: nobody reads a pipe while this loop polls, and a full one would block the child
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, '-m', 'ner_study.cli', *extra, 'predict', str(checkpoint), '--file', str(path)],
+                                stdout=subprocess.DEVNULL, stderr=err, cwd=REPO)
+        peak_kib = 0
+        while proc.poll() is None:
+            try:
+                status = Path(f'/proc/{proc.pid}/status').read_text()
+                peak_kib = max(peak_kib, int(status.split('VmHWM:')[1].split()[0]))
+            except (OSError, IndexError, ValueError): pass
+            time.sleep(0.02)
+        secs = time.perf_counter() - t0
+        if proc.returncode:
+            err.seek(0)
+            raise RuntimeError(f'ner-study predict failed on {path}: {err.read().decode(errors="replace")[-2000:]}')
     return secs, peak_kib / 1024
 
 

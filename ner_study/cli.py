@@ -107,6 +107,7 @@ def _predict(a):
     texts = ((i, t) for i, t in enumerate(a.text, 1)) if a.text else _read_lines(a.file or '-')
     p = Predictor(_load(a.model_dir), batch_size=a.batch_size)
     out = sys.stdout
+    conll = lambda sent, tags: ''.join(f'{w}\t{t}\n' for (w, _, _), t in zip(sent, tags)) + '\n'  # a sentence, a blank line
     chunk, chars = [], 0
     def flush():
         if not chunk: return
@@ -115,8 +116,7 @@ def _predict(a):
                 out.write(json.dumps({'text': text, 'entities': [s.to_dict() for s in spans]}, ensure_ascii=False) + '\n')
         else:
             for sentences in p.tag_texts([t for _, t in chunk]):
-                for sent, tags in sentences:
-                    out.write(''.join(f'{w}\t{t}\n' for (w, _, _), t in zip(sent, tags)) + '\n')
+                for sent, tags in sentences: out.write(conll(sent, tags))
         chunk.clear()
     from tqdm.auto import tqdm
     from ner_study.predict import LONG_TEXT
@@ -125,7 +125,7 @@ def _predict(a):
     for item in tqdm(texts, desc='predict', unit=' texts', disable=None, file=sys.stderr):  # shown on a terminal only
         if a.format == 'conll' and len(item[1]) > LONG_TEXT:
             flush()
-            for sent, tags in p.iter_tagged(item[1]): out.write(''.join(f'{w}\t{t}\n' for (w, _, _), t in zip(sent, tags)) + '\n')
+            for sent, tags in p.iter_tagged(item[1]): out.write(conll(sent, tags))
             continue
         chunk.append(item); chars += len(item[1])
         if len(chunk) >= 256 or chars >= 1_000_000: flush(); chars = 0

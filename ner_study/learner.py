@@ -26,9 +26,9 @@ from .metrics import evaluate_tags
 
 # %% auto #0
 __all__ = ['BUSY_OTHER_CORES', 'LOSS_UNIT', 'progress_bar', 'write_atomic', 'write_json_atomic', 'torch_save_atomic',
-           'save_tagger', 'MachineLoad', 'is_busy', 'combine_loads', 'auto_threads', 'busy_warning', 'TrainConfig',
-           'seed_everything', 'pick_device', 'predict_tags', 'mean_loss', 'evaluate_tagger', 'loss_weight',
-           'share_rows', 'share_batch', 'share_loss', 'LossModule', 'distributed_accelerator', 'fit']
+           'save_tagger', 'MachineLoad', 'is_busy', 'combine_loads', 'sample_load', 'auto_threads', 'busy_warning',
+           'TrainConfig', 'seed_everything', 'pick_device', 'predict_tags', 'mean_loss', 'evaluate_tagger',
+           'loss_weight', 'share_rows', 'share_batch', 'share_loss', 'LossModule', 'distributed_accelerator', 'fit']
 
 # %% ../nbs/05_learner.ipynb #94b6b84c
 def progress_bar(iterable=None, *, show: bool = True, **kwargs):
@@ -127,16 +127,21 @@ def combine_loads(parts: list[dict]) -> dict:
     return out
 
 
+def sample_load(seconds: float) -> dict:
+    "What the machine is doing right now: `MachineLoad` over `seconds` of this process sleeping."
+    m = MachineLoad(); time.sleep(seconds); return m.stop()
+
+
 def auto_threads(sample_seconds: float = 0.25) -> int:
     "Torch threads for work that shares the machine: one per core that other processes leave free right now, at least one."
-    m = MachineLoad(); time.sleep(sample_seconds); s = m.stop()
+    s = sample_load(sample_seconds)
     other = s['other_processes_cores'] if s['other_processes_cores'] is not None else s['load_average_start']
     return max(1, min(s['cores'], round(s['cores'] - other)))
 
 
 def busy_warning() -> str | None:
     "A one-line warning when other processes are using the machine right now (sampled for half a second), else None."
-    m = MachineLoad(); time.sleep(0.5); s = m.stop()
+    s = sample_load(0.5)
     if not s['busy']: return None
     what = (f"other processes are using {s['other_processes_cores']:.1f} of {s['cores']} cores" if s['other_processes_cores'] is not None
             else f"the load average is {s['load_average_start']:.1f} on {s['cores']} cores")

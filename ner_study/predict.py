@@ -85,7 +85,7 @@ class Predictor:
         for t, text in enumerate(texts):
             if not isinstance(text, str): raise TypeError(f'text {t} is {type(text).__name__}, not str')
             for sent in iter_sentences(iter_tokens(text), self.max_words): pieces.append(sent); owner.append(t)
-        tags = self.tag_tokens([[w for w, _, _ in p] for p in pieces])
+        tags = self._tag_pieces(pieces)
         out = [[] for _ in texts]
         for t, piece, ptags in zip(owner, pieces, tags): out[t].append((piece, ptags))
         return out
@@ -96,16 +96,23 @@ class Predictor:
         chunk = []
         for sent in iter_sentences(iter_tokens(text), self.max_words):
             chunk.append(sent)
-            if len(chunk) == sentences_per_chunk:
-                yield from zip(chunk, self.tag_tokens([[w for w, _, _ in s] for s in chunk])); chunk = []
-        if chunk: yield from zip(chunk, self.tag_tokens([[w for w, _, _ in s] for s in chunk]))
+            if len(chunk) == sentences_per_chunk: yield from zip(chunk, self._tag_pieces(chunk)); chunk = []
+        if chunk: yield from zip(chunk, self._tag_pieces(chunk))
+
+    def _tag_pieces(self, pieces: list[list]) -> list[list[str]]:
+        "Tags of sentences given as tokens with offsets."
+        return self.tag_tokens([[w for w, _, _ in p] for p in pieces])
+
+    @staticmethod
+    def _spans(text: str, piece: list, tags: list[str]):
+        "The entity spans of one tagged sentence `piece` of `text`, with character offsets into `text`."
+        for typ, a, b in iob2_spans(tags):
+            start, end = piece[a][1], piece[b - 1][2]
+            yield EntitySpan(typ, start, end, text[start:end])
 
     def iter_spans(self, text: str):
         "Entity spans of one text, however long, as they are found (see `iter_tagged`)."
-        for piece, tags in self.iter_tagged(text):
-            for typ, a, b in iob2_spans(tags):
-                start, end = piece[a][1], piece[b - 1][2]
-                yield EntitySpan(typ, start, end, text[start:end])
+        for piece, tags in self.iter_tagged(text): yield from self._spans(text, piece, tags)
 
     def predict_batch(self, texts: list[str]) -> list[list[EntitySpan]]:
         "Entity spans of each text, with character offsets into that text; short texts share batches, a long one streams."
@@ -114,12 +121,7 @@ class Predictor:
             if isinstance(text, str) and len(text) > LONG_TEXT: out[t] = list(self.iter_spans(text))
             else: short.append(t)
         for t, sentences in zip(short, self.tag_texts([texts[t] for t in short])):
-            spans = []
-            for piece, tags in sentences:
-                for typ, a, b in iob2_spans(tags):
-                    start, end = piece[a][1], piece[b - 1][2]
-                    spans.append(EntitySpan(typ, start, end, texts[t][start:end]))
-            out[t] = spans
+            out[t] = [s for piece, tags in sentences for s in self._spans(texts[t], piece, tags)]
         return out
 
     def predict(self, text: str | list[str]) -> list[EntitySpan] | list[tuple[str, int, int]]:
