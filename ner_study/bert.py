@@ -14,14 +14,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .corpora import hub_unreachable
 from .crf import LinearChainCrf, iob2_transition_mask
 from .encoding import CHECKPOINT_FORMAT, Vocab
 
 # %% auto #0
-__all__ = ['EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'BertConfig', 'native_bf16',
-           'BertTagger']
+__all__ = ['EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'packs_pieces', 'encode_packed',
+           'BertConfig', 'native_bf16', 'BertTagger']
 
 # %% ../nbs/03_bert.ipynb #754ed38f
 class EncoderError(ValueError):
@@ -91,6 +92,41 @@ def plan_windows(first: np.ndarray, n_pieces: int, size: int, overlap: int) -> t
     margin = np.minimum(first[:, None] - s[None], e[None] - 1 - first[:, None])  # context on the thinner side
     return windows, margin.argmax(1)
 
+# %% ../nbs/03_bert.ipynb #b7e1a002
+def packs_pieces(encoder) -> bool:
+    "Whether `encode_packed` can run this encoder: HF's BERT architecture with absolute positions (MiniLM, BERT, …)."
+    c = getattr(encoder, 'config', None)
+    return (type(encoder).__name__ == 'BertModel' and getattr(c, 'position_embedding_type', 'absolute') == 'absolute'
+            and not getattr(c, 'is_decoder', False) and getattr(c, 'hidden_act', None) in ('gelu', 'relu', 'gelu_new'))
+
+
+def encode_packed(encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor, sparse_embeddings: bool = False) -> torch.Tensor:
+    """Last hidden states [N, H] of the N real pieces (`attention_mask` 1), in row-major order, computed without the padding:
+    HF's `BertModel` forward pass (dropout included when the encoder is in training mode) with the dense layers on the
+    real pieces only."""
+    B, L = input_ids.shape
+    mask = attention_mask.bool()
+    real = mask.flatten().nonzero().squeeze(1)  # flat positions of the real pieces
+    emb = encoder.embeddings
+    words = emb.word_embeddings
+    x = (F.embedding(input_ids.flatten()[real], words.weight, words.padding_idx, sparse=sparse_embeddings)
+         + emb.position_embeddings(real % L) + emb.token_type_embeddings.weight[0])
+    x = emb.dropout(emb.LayerNorm(x))
+    keys = mask[:, None, None, :]  # [B, 1, 1, L]: which keys a query may attend to
+    for layer in encoder.encoder.layer:
+        att, out = layer.attention.self, layer.attention.output
+        H = x.shape[1]; heads = att.num_attention_heads
+        qkv = F.linear(x, torch.cat([att.query.weight, att.key.weight, att.value.weight]),
+                       torch.cat([att.query.bias, att.key.bias, att.value.bias]))
+        q, k, v = (qkv.new_zeros(B * L, 3 * H).index_copy(0, real, qkv)
+                   .view(B, L, 3, heads, H // heads).permute(2, 0, 3, 1, 4))  # each [B, heads, L, H/heads]
+        ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keys, dropout_p=att.dropout.p if att.training else 0.0)
+        ctx = ctx.transpose(1, 2).reshape(B * L, H).index_select(0, real)
+        x = out.LayerNorm(out.dropout(out.dense(ctx)) + x)
+        x = layer.output.LayerNorm(layer.output.dropout(layer.output.dense(layer.intermediate(x))) + x)
+    return x
+
+
 # %% ../nbs/03_bert.ipynb #4e44b371
 @dataclass
 class BertConfig:
@@ -103,6 +139,7 @@ class BertConfig:
     head_hidden: int = 256  # hidden size of the MLP head used with a frozen encoder
     use_crf: bool = False  # a CRF over the words' scores (IOB2-constrained Viterbi); False: arg-max per word
     predict_bf16: bool = True  # predict under bfloat16 autocast where the hardware has it (`native_bf16`); float32 elsewhere
+    sparse_embeddings: bool = True  # training: row-sparse word-piece gradients, only the batch's rows updated (`LazyAdamW`); False: dense AdamW on all rows
 
 
 @functools.lru_cache(maxsize=None)
@@ -133,11 +170,17 @@ class BertTagger(nn.Module):
         else:
             self.head = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(h, k))
         self.crf = LinearChainCrf(k, *iob2_transition_mask(labels.itos)) if cfg.use_crf else None
+        self.sparse_gradients = cfg.sparse_embeddings  # the learner turns it off where gradients must be dense (DDP)
 
     @classmethod
     def from_sentences(cls, train: list, labels: list[str], cfg: BertConfig | None = None):
         "Same signature as the BiLSTM's; the encoder brings its own vocabulary."
         return cls(cfg or BertConfig(), Vocab(list(labels)))
+
+    def sequence_lengths(self, sentences: list[list[str]]) -> list[int]:
+        "Word pieces per sentence: what the learner groups training batches by (the encoder's work grows with pieces, not words)."
+        encs = self.tokenizer(sentences, is_split_into_words=True, add_special_tokens=False)
+        return [len(e.ids) for e in encs.encodings]
 
     @property
     def device(self): return next(self.head.parameters()).device
@@ -164,15 +207,19 @@ class BertTagger(nn.Module):
         batch = {'input_ids': input_ids, 'attention_mask': attention,
                  'word_window': torch.from_numpy(np.concatenate(word_win)), 'word_position': torch.from_numpy(np.concatenate(word_pos)),
                  'lengths': torch.tensor([len(s) for s in sentences])}
-        if tags is not None:
-            labels = torch.full_like(input_ids, -100)  # every piece but a word's first is ignored by the loss
-            labels[batch['word_window'], batch['word_position']] = torch.tensor(self.labels.encode(t for ts in tags for t in ts))
-            batch['labels'] = labels
+        if tags is not None: batch['word_labels'] = torch.tensor(self.labels.encode(t for ts in tags for t in ts))
         return batch
 
-    def _logits(self, batch: dict) -> torch.Tensor:
-        out = self.encoder(input_ids=batch['input_ids'].to(self.device), attention_mask=batch['attention_mask'].to(self.device))
-        return self.head(out.last_hidden_state)
+    def _word_scores(self, batch: dict) -> torch.Tensor:
+        "Label scores [words, labels] from each word's first sub-word (in the window assigned to it), words one after another."
+        ids, mask = batch['input_ids'].to(self.device), batch['attention_mask'].to(self.device)
+        at = batch['word_window'].to(self.device) * ids.shape[1] + batch['word_position'].to(self.device)  # flat positions
+        if packs_pieces(self.encoder):
+            states = encode_packed(self.encoder, ids, mask, self.sparse_gradients and self.training and torch.is_grad_enabled())
+            hidden = states[(mask.flatten().cumsum(0) - 1)[at]]  # row of each word's first piece among the real pieces
+        else:
+            hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state.flatten(0, 1)[at]
+        return self.head(hidden)
 
     def _by_sentence(self, batch: dict, per_word: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Values of all words of the batch, one after another [N, ...], as a padded [B, T, ...] tensor and its mask [B, T]."
@@ -183,22 +230,18 @@ class BertTagger(nn.Module):
         return padded, mask
 
     def loss(self, batch: dict) -> torch.Tensor:
-        "Mean over words: cross-entropy at each word's first sub-word (`-100` elsewhere), or the CRF's negative log-likelihood of each sentence per word."
-        logits = self._logits(batch)
-        labels = batch['labels'].to(self.device)
-        if self.crf is None:
-            return nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
-        at = batch['word_window'].to(self.device), batch['word_position'].to(self.device)
-        emissions, mask = self._by_sentence(batch, logits[at].float())
-        tags, _ = self._by_sentence(batch, labels[at])
+        "Mean over words: cross-entropy of the scores at each word's first sub-word, or the CRF's negative log-likelihood of each sentence per word."
+        scores, labels = self._word_scores(batch), batch['word_labels'].to(self.device)
+        if self.crf is None: return F.cross_entropy(scores.float(), labels)
+        emissions, mask = self._by_sentence(batch, scores.float())
+        tags, _ = self._by_sentence(batch, labels)
         return self.crf.nll(emissions, tags, mask).sum() / mask.sum()
 
     @torch.no_grad()
     def decode(self, batch: dict) -> list[list[int]]:
         "One tag id per word, from the scores at its first sub-word (in the window assigned to it): the arg-max, or the CRF's best sequence."
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.predict_bf16 and native_bf16(self.device.type)):
-            logits = self._logits(batch).float()
-        scores = logits[batch['word_window'].to(self.device), batch['word_position'].to(self.device)]
+            scores = self._word_scores(batch).float()
         if self.crf is not None: return self.crf.viterbi(*self._by_sentence(batch, scores))
         best = scores.argmax(-1).tolist()
         out, i = [], 0

@@ -28,7 +28,8 @@ from .metrics import evaluate_tags
 __all__ = ['BUSY_OTHER_CORES', 'LOSS_UNIT', 'progress_bar', 'write_atomic', 'write_json_atomic', 'torch_save_atomic',
            'save_tagger', 'MachineLoad', 'is_busy', 'combine_loads', 'sample_load', 'auto_threads', 'busy_warning',
            'TrainConfig', 'seed_everything', 'pick_device', 'predict_tags', 'mean_loss', 'evaluate_tagger',
-           'loss_weight', 'share_rows', 'share_batch', 'share_loss', 'LossModule', 'distributed_accelerator', 'fit']
+           'loss_weight', 'share_rows', 'share_batch', 'share_loss', 'LossModule', 'distributed_accelerator',
+           'LazyAdamW', 'clip_gradients', 'fit']
 
 # %% ../nbs/05_learner.ipynb #94b6b84c
 def progress_bar(iterable=None, *, show: bool = True, **kwargs):
@@ -272,6 +273,55 @@ def distributed_accelerator(find_unused_parameters: bool = True):
                            f'({acc.distributed_type}); start with `accelerate launch --multi_gpu` or `torchrun`')
     return acc
 
+# %% ../nbs/05_learner.ipynb #c3a1a002
+class LazyAdamW(torch.optim.AdamW):
+    "`torch.optim.AdamW` that also takes row-sparse gradients (an embedding's): only the rows present are updated, moments included."
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        held = []
+        for group in self.param_groups:
+            for p in group['params']:
+                if p.grad is not None and p.grad.is_sparse:
+                    self._update_rows(group, p)
+                    held.append((p, p.grad)); p.grad = None  # AdamW skips a parameter without a gradient
+        try: return super().step(closure)
+        finally:
+            for p, g in held: p.grad = g
+
+    def _update_rows(self, group: dict, p: torch.Tensor):
+        g = p.grad.coalesce()
+        rows, grad = g.indices()[0], g.values()
+        state = self.state[p]
+        if not state:
+            state.update(step=torch.tensor(0.0), exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
+        state['step'] += 1
+        t, (b1, b2), lr = state['step'].item(), group['betas'], group['lr']
+        m = state['exp_avg'][rows].mul_(b1).add_(grad, alpha=1 - b1)
+        v = state['exp_avg_sq'][rows].mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        state['exp_avg'][rows], state['exp_avg_sq'][rows] = m, v
+        w = p[rows].mul_(1 - lr * group['weight_decay'])
+        w.addcdiv_(m, (v / (1 - b2 ** t)).sqrt_().add_(group['eps']), value=-lr / (1 - b1 ** t))
+        p[rows] = w
+
+
+def clip_gradients(params: list, max_norm: float) -> torch.Tensor:
+    "`torch.nn.utils.clip_grad_norm_` (2-norm) over dense and row-sparse gradients alike; returns the total norm before clipping."
+    params = [p for p in params if p.grad is not None]
+    sparse = [p for p in params if p.grad.is_sparse]
+    if not sparse: return torch.nn.utils.clip_grad_norm_(params, max_norm)
+    dense = [p for p in params if not p.grad.is_sparse]
+    for p in sparse: p.grad = p.grad.coalesce()
+    norms = [torch.linalg.vector_norm(p.grad.values()) for p in sparse]
+    if dense: norms.append(torch.nn.utils.get_total_norm([p.grad for p in dense]))
+    total = torch.linalg.vector_norm(torch.stack(norms))
+    if dense: torch.nn.utils.clip_grads_with_norm_(dense, max_norm, total)
+    coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    for p in sparse: p.grad = torch.sparse_coo_tensor(p.grad.indices(), p.grad.values() * coef, p.grad.shape,
+                                                  is_coalesced=True, check_invariants=False)
+    return total
+
+
 # %% ../nbs/05_learner.ipynb #6b41152e
 def _linear_schedule(optimizer, warmup: int, total: int):
     def factor(step):
@@ -299,7 +349,7 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
     groups = [{'params': [p for n, p in tagger.named_parameters() if p.requires_grad and not no_decay(n)], 'weight_decay': cfg.weight_decay},
               {'params': [p for n, p in tagger.named_parameters() if p.requires_grad and no_decay(n)], 'weight_decay': 0.0}]
     # the fused kernel updates all parameters in one pass (the unfused loop was a fifth of a BERT step on 2 CPU cores)
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, fused=device.type in ('cpu', 'cuda'))
+    optimizer = LazyAdamW(groups, lr=cfg.lr, fused=device.type in ('cpu', 'cuda'))
     autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16)
     passes = cfg.passes_per_epoch(len(train))
     total = passes * math.ceil(len(train) / cfg.batch_size) * cfg.epochs
@@ -327,10 +377,13 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
     if tensorboard and main:
         from torch.utils.tensorboard import SummaryWriter
         writer = SummaryWriter(str(run_dir / 'tb'), purge_step=start_epoch)
+    if acc and hasattr(tagger, 'sparse_gradients'): tagger.sparse_gradients = False  # DDP reduces dense gradients
     model = acc.prepare_model(LossModule(tagger)) if acc else None
     if acc: log(f'training with {world} processes ({acc.distributed_type}, {device.type}); each computes 1/{world} of every batch')
 
     finished = False
+    # batches of similar length: in word pieces for BERT (`sequence_lengths`), in words otherwise
+    lengths = tagger.sequence_lengths([s.tokens for s in train]) if hasattr(tagger, 'sequence_lengths') else [len(s.tokens) for s in train]
     # one bar over epochs everywhere; a bar over batches only on a terminal (in a notebook each refresh would be an output)
     batch_bars = progress and main and sys.stderr.isatty()
     for epoch in progress_bar(range(start_epoch, cfg.epochs + 1), show=progress and main, desc='training', unit='epoch',
@@ -339,7 +392,7 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
         tagger.train()
         # each pass over the training set in its own order (one pass per epoch unless `min_steps` asks for more)
         batches = [b for p in range(passes) for b in
-                   length_grouped_batches([len(s.tokens) for s in train], cfg.batch_size, seed=cfg.seed * 1000 + epoch + 1_000_003 * p)]
+                   length_grouped_batches(lengths, cfg.batch_size, seed=cfg.seed * 1000 + epoch + 1_000_003 * p)]
         total_loss = 0.0
         bar = progress_bar(batches, show=batch_bars, desc=f'epoch {epoch}/{cfg.epochs}', leave=False, mininterval=1)
         for idx in bar:
@@ -353,7 +406,7 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
                 with autocast(): loss = tagger.loss(batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                clip_gradients(params, cfg.max_grad_norm)
             optimizer.step(); scheduler.step()
             total_loss += loss.item() * len(idx)
             bar.set_postfix(loss=f'{loss.item():.3f}', refresh=False)
