@@ -1,5 +1,8 @@
 """Phase timings of BERT training steps, ours and the HF recipe's model + collator + LengthGroupedSampler in the same loop.
-Usage: [MODE=words|pieces] [CHUNK=50] [FREEZE_WE=1] [COMPILE=1] [NOHF=1] [WARM_ALL=1] python bench/profile_bert_step.py N [corpus]
+Usage: [MODE=pieces|words] [CHUNK=50] [DENSE=1] [FREEZE_WE=1] [COMPILE=1] [NOHF=1] [WARM_ALL=1] [PROFILE=1]
+       python bench/profile_bert_step.py N [corpus folder]
+Ours is the tagger as the learner trains it (packed encoder pass, LazyAdamW, clip_gradients; DENSE=1: dense word-piece
+gradients); PROFILE=1 prints torch.profiler's operator table of our timed steps (self CPU time).
 (a measurement aid behind the README's profile of a step; not part of bench/run.sh)"""
 import os, sys, time, math, json
 os.environ['TOKENIZERS_PARALLELISM'] = 'false'
@@ -7,18 +10,18 @@ import torch, numpy as np
 from ner_study.corpora import CorpusSpec, load_corpus
 from ner_study.bert import BertTagger, BertConfig
 from ner_study.encoding import length_grouped_batches
-from ner_study.learner import seed_everything
+from ner_study.learner import LazyAdamW, clip_gradients, seed_everything
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 480
 corpus_path = sys.argv[2] if len(sys.argv) > 2 else str(__import__('pathlib').Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'wikiann-en')
 wiki = load_corpus(CorpusSpec(corpus_path))
 train = wiki.train[:N]
 seed_everything(42)
-tagger = BertTagger.from_sentences(train, wiki.labels, BertConfig())
+tagger = BertTagger.from_sentences(train, wiki.labels, BertConfig(sparse_embeddings=not os.environ.get('DENSE')))
 tagger.train()
 if os.environ.get('COMPILE'): tagger.encoder = torch.compile(tagger.encoder, dynamic=True)
 if os.environ.get('FREEZE_WE'): tagger.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
 params = [p for p in tagger.parameters() if p.requires_grad]
-opt = torch.optim.AdamW(params, lr=1e-4, fused=True)
+opt = LazyAdamW(params, lr=1e-4, fused=True)
 T = {k: 0.0 for k in ('batches', 'collate', 'forward', 'backward', 'clip', 'step', 'zero')}
 def tick(k, t0):
     t = time.perf_counter(); T[k] += t - t0; return t
@@ -32,9 +35,9 @@ def run(batches):
         loss = tagger.loss(b); t = tick('forward', t)
         opt.zero_grad(set_to_none=True); t = tick('zero', t)
         loss.backward(); t = tick('backward', t)
-        torch.nn.utils.clip_grad_norm_(params, 1.0); t = tick('clip', t)
+        clip_gradients(params, 1.0); t = tick('clip', t)
         opt.step(); t = tick('step', t)
-MODE = os.environ.get('MODE', 'words')
+MODE = os.environ.get('MODE', 'pieces')
 t = time.perf_counter()
 if MODE == 'words': bs = length_grouped_batches([len(s.tokens) for s in train], 16, seed=1)
 else:
@@ -43,7 +46,13 @@ else:
     bs = length_grouped_batches(plen, 16, seed=1, chunk=int(os.environ.get('CHUNK', '50')))
 tick('batches', t)
 run(bs if os.environ.get('WARM_ALL') else bs[:4]); T = {k: 0.0 for k in T}; pieces = padded = 0
-t0 = time.perf_counter(); run(bs); wall = time.perf_counter() - t0
+if os.environ.get('PROFILE'):
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        t0 = time.perf_counter(); run(bs); wall = time.perf_counter() - t0
+    print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=14))
+else:
+    t0 = time.perf_counter(); run(bs); wall = time.perf_counter() - t0
 print(f'ours freeze={bool(os.environ.get("FREEZE_WE"))} {MODE} chunk {os.environ.get("CHUNK", 50)}: {N} sentences {wall:.2f}s {N / wall:.1f} sent/s; pieces {pieces} padded {padded} ({pieces / padded:.0%} real)')
 print('  ' + '  '.join(f'{k} {v:.2f}s' for k, v in T.items()))
 
