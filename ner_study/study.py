@@ -312,11 +312,13 @@ def headline(runs: pd.DataFrame, sig: pd.DataFrame, a: str, b: str, alpha: float
     n_sig = int((sig_win['p_value'] < alpha).sum())
     cost = g[['train_seconds', 'trainable_parameters', 'test_words_per_second', 'peak_rss_mb']].mean()
     ratio = lambda col: cost.loc[win, col] / cost.loc[lose, col]
-    text = (f"**{title(win)}** wins on test entity F1 (strict, micro): **{mean[win]:.3f} ± {sd[win]:.3f}** against "
+    decided = not len(sig) or n_sig > 0  # no seed pair significant: a lead within chance, not a win
+    text = (f"**{title(win)}** {'wins' if decided else 'is ahead'} on test entity F1 (strict, micro): **{mean[win]:.3f} ± {sd[win]:.3f}** against "
             f"{mean[lose]:.3f} ± {sd[lose]:.3f} for {title(lose)} (mean ± sd over {n[win]} seeds), "
             f"**{(mean[win] - mean[lose]) * 100:.1f} points** ahead. ")
     text += (f"The paired test finds the difference significant (p < {alpha}) for {n_sig} of {len(sig)} seed pairs "
-             f"(largest p = {sig['p_value'].max():.2g}). " if len(sig) else '')
+             f"(largest p = {sig['p_value'].max():.2g})" + ('. ' if decided else ': on this test set the two tie, neither is shown to be better. ')
+             if len(sig) else '')
     speed = ratio('test_words_per_second')
     text += (f"It costs {ratio('train_seconds'):.1f}× the training time ({cost.loc[win, 'train_seconds']:.0f} s vs "
              f"{cost.loc[lose, 'train_seconds']:.0f} s), {ratio('trainable_parameters'):.1f}× the trainable parameters, "
