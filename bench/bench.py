@@ -51,7 +51,7 @@ warnings.filterwarnings('ignore')
 
 import torch  # noqa: E402
 
-from ner_study.learner import BUSY_OTHER_CORES, _machine_cpu_seconds, sample_load, write_json_atomic  # noqa: E402  (both benchmark venvs have ner_study)
+from ner_study.learner import MachineLoad, sample_load, write_json_atomic  # noqa: E402  (both benchmark venvs have ner_study)
 
 REPO = Path(__file__).resolve().parents[1]
 WIKIANN = REPO.parent / 'shared' / 'data' / 'wikiann-en'
@@ -731,7 +731,7 @@ def report(r: dict) -> str:
                 if 'versions' in l.get('flair', {}) else ''),
              f"load average at start {r['machine']['load_average_at_start'][0]:.2f}, at end {r['load_average_at_end'][0]:.2f}; "
              f"other processes used {r['machine']['at_start']['other_processes_cores'] or 0:.2f} cores at the start and "
-             f"{r.get('other_processes_cores', float('nan')):.2f} on average during the run", '']
+             f"{r['during']['other_processes_cores'] or 0:.2f} on average during the run", '']
     row = lambda *c: '  '.join(f'{x:<34}' if i == 0 else f'{x:>12}' for i, x in enumerate(c))
     def block(title, head, items):
         lines.append(title); lines.append(row(*head))
@@ -791,7 +791,7 @@ def report(r: dict) -> str:
     if r['mode'] == 'quick': lines.append('\n(quick smoke run: tiny subsets, the figures and verdicts mean nothing)')
     if r['busy']: lines.append(f"\nWARNING: other processes used the machine (at the start "
                                f"{r['machine']['at_start']['other_processes_cores'] or 0:.2f} cores, during the run "
-                               f"{r.get('other_processes_cores', float('nan')):.2f} cores on average): throughput figures may not be reliable")
+                               f"{r['during']['other_processes_cores'] or 0:.2f} cores on average): throughput figures may not be reliable")
     return '\n'.join(lines)
 
 
@@ -818,8 +818,7 @@ def main():
     datasets.disable_progress_bars()
     from ner_study.corpora import CorpusSpec, load_corpus
 
-    global MACHINE0, OWN0
-    MACHINE0, OWN0 = _machine_cpu_seconds(), os.times()
+    load = MachineLoad(children=True)  # the flair, spaCy and predict workers are the bench's own work
     mode = 'quick' if a.quick else 'full'
     S = SIZES[mode]
     t0 = time.perf_counter()
@@ -840,14 +839,9 @@ def main():
     r['load_average_at_end'] = os.getloadavg()
     # the benchmark itself keeps one thread per core busy, so the load at the end is about the core count even on an
     # idle machine; only the load before it started says whether other work was competing
-    # busy: other processes used >= BUSY_OTHER_CORES cores in the second before the start or on average during the run (the
-    # whole machine's CPU time minus this process's and its workers', as MachineLoad does for training runs)
-    own = os.times()
-    machine1, wall = _machine_cpu_seconds(), time.perf_counter() - t0
-    if machine1 is not None and MACHINE0 is not None:
-        r['other_processes_cores'] = max(0.0, machine1 - MACHINE0 - (sum(own[:4]) - sum(OWN0[:4]))) / wall
-    start = r['machine']['at_start']['other_processes_cores']
-    r['busy'] = (start if start is not None else 0) >= BUSY_OTHER_CORES or r.get('other_processes_cores', 0) >= BUSY_OTHER_CORES
+    # busy: other processes used half a core or more in the second before the start or on average during the run
+    r['during'] = load.stop()
+    r['busy'] = r['machine']['at_start']['busy'] or r['during']['busy']
     r['wall_seconds'] = time.perf_counter() - t0
     r['report'] = report(r)
     write_json_atomic(Path(a.out), r)

@@ -91,14 +91,18 @@ def _machine_cpu_seconds() -> float | None:
 
 
 class MachineLoad:
-    "Measures one piece of work and what else ran beside it: call `stop()` at its end for a dict of the figures."
-    def __init__(self):
-        self.cores = os.cpu_count() or 1
+    "Measures one piece of work and what else ran beside it: call `stop()` at its end for a dict of the figures. `children`: the CPU time of finished (waited-for) child processes counts as the work's own."
+    def __init__(self, children: bool = False):
+        self.cores, self.children = os.cpu_count() or 1, children
         self.load_start = os.getloadavg()[0]
-        self.machine0, self.cpu0, self.t0 = _machine_cpu_seconds(), time.process_time(), time.perf_counter()
+        self.machine0, self.cpu0, self.t0 = _machine_cpu_seconds(), self._cpu(), time.perf_counter()
+
+    def _cpu(self) -> float:
+        t = os.times()
+        return time.process_time() + (t.children_user + t.children_system if self.children else 0.0)
 
     def stop(self) -> dict:
-        wall, cpu = time.perf_counter() - self.t0, time.process_time() - self.cpu0
+        wall, cpu = time.perf_counter() - self.t0, self._cpu() - self.cpu0
         machine1 = _machine_cpu_seconds()
         other = (max(0.0, (machine1 - self.machine0) - cpu) / wall if self.machine0 is not None and machine1 is not None and wall > 0
                  else None)
