@@ -50,7 +50,7 @@ if os.environ.get('PROFILE'):
     from torch.profiler import ProfilerActivity, profile
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         t0 = time.perf_counter(); run(bs); wall = time.perf_counter() - t0
-    print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=14))
+    print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=int(os.environ.get("ROWS", "14"))))
 else:
     t0 = time.perf_counter(); run(bs); wall = time.perf_counter() - t0
 print(f'ours freeze={bool(os.environ.get("FREEZE_WE"))} {MODE} chunk {os.environ.get("CHUNK", 50)}: {N} sentences {wall:.2f}s {N / wall:.1f} sent/s; pieces {pieces} padded {padded} ({pieces / padded:.0%} real)')

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,8 +22,8 @@ from .crf import LinearChainCrf, iob2_transition_mask
 from .encoding import CHECKPOINT_FORMAT, Vocab
 
 # %% auto #0
-__all__ = ['EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'packs_pieces', 'encode_packed',
-           'BertConfig', 'native_bf16', 'BertTagger']
+__all__ = ['EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'dropout_keep_mask', 'mask_dropout',
+           'MaskDropout', 'packs_pieces', 'encode_packed', 'BertConfig', 'native_bf16', 'BertTagger']
 
 # %% ../nbs/03_bert.ipynb #754ed38f
 class EncoderError(ValueError):
@@ -92,6 +93,29 @@ def plan_windows(first: np.ndarray, n_pieces: int, size: int, overlap: int) -> t
     margin = np.minimum(first[:, None] - s[None], e[None] - 1 - first[:, None])  # context on the thinner side
     return windows, margin.argmax(1)
 
+# %% ../nbs/03_bert.ipynb #d9a0b002
+def dropout_keep_mask(shape, p: float) -> torch.Tensor:
+    """Boolean mask of `shape`: the elements a dropout of rate `p` keeps, drawn from torch's (seeded) CPU generator.
+    Each 31-bit integer drawn gives two 15-bit ones, so an element is dropped with probability round(p·32768)/32768."""
+    n = math.prod(shape); m = (n + 1) // 2
+    r = torch.empty(m, dtype=torch.int32).random_()  # uniform on [0, 2³¹)
+    halves = torch.empty(2, m, dtype=torch.int32)
+    torch.bitwise_and(r, 0x7FFF, out=halves[0]); torch.bitwise_right_shift(r, 16, out=halves[1])  # bits 0-14, 16-30
+    return (halves.view(-1)[:n] >= round(p * 32768)).view(shape)
+
+
+def mask_dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
+    "`F.dropout(x, p, training)` with masks from `dropout_keep_mask` on CPU; torch's own dropout on other devices."
+    if not training or p == 0: return x
+    if x.device.type != 'cpu' or p >= 1: return F.dropout(x, p, training)
+    return x * dropout_keep_mask(x.shape, p).to(x.dtype).mul_(1 / (1 - p))
+
+
+class MaskDropout(nn.Dropout):
+    "`nn.Dropout` that draws its masks with `mask_dropout` (same parameters, same state: none)."
+    def forward(self, x): return mask_dropout(x, self.p, self.training)
+
+
 # %% ../nbs/03_bert.ipynb #b7e1a002
 def packs_pieces(encoder) -> bool:
     "Whether `encode_packed` can run this encoder: HF's BERT architecture with absolute positions (MiniLM, BERT, …)."
@@ -100,10 +124,12 @@ def packs_pieces(encoder) -> bool:
             and not getattr(c, 'is_decoder', False) and getattr(c, 'hidden_act', None) in ('gelu', 'relu', 'gelu_new'))
 
 
-def encode_packed(encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor, sparse_embeddings: bool = False) -> torch.Tensor:
+def encode_packed(encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor, sparse_embeddings: bool = False,
+                  outputs: torch.Tensor | None = None) -> torch.Tensor:
     """Last hidden states [N, H] of the N real pieces (`attention_mask` 1), in row-major order, computed without the padding:
     HF's `BertModel` forward pass (dropout included when the encoder is in training mode) with the dense layers on the
-    real pieces only."""
+    real pieces only. `outputs` (flat positions in the padded batch): only those pieces' states, in that order; the
+    last layer then runs its attention output and feed-forward layers on those pieces alone."""
     B, L = input_ids.shape
     mask = attention_mask.bool()
     real = mask.flatten().nonzero().squeeze(1)  # flat positions of the real pieces
@@ -111,19 +137,28 @@ def encode_packed(encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor
     words = emb.word_embeddings
     x = (F.embedding(input_ids.flatten()[real], words.weight, words.padding_idx, sparse=sparse_embeddings)
          + emb.position_embeddings(real % L) + emb.token_type_embeddings.weight[0])
-    x = emb.dropout(emb.LayerNorm(x))
+    x = mask_dropout(emb.LayerNorm(x), emb.dropout.p, encoder.training)
     keys = mask[:, None, None, :]  # [B, 1, 1, L]: which keys a query may attend to
-    for layer in encoder.encoder.layer:
+    key_bias = torch.zeros(B, 1, 1, L, device=mask.device).masked_fill_(~keys, torch.finfo(torch.float32).min)  # the same, added to scores
+    layers = encoder.encoder.layer
+    for i, layer in enumerate(layers):
         att, out = layer.attention.self, layer.attention.output
         H = x.shape[1]; heads = att.num_attention_heads
         qkv = F.linear(x, torch.cat([att.query.weight, att.key.weight, att.value.weight]),
                        torch.cat([att.query.bias, att.key.bias, att.value.bias]))
         q, k, v = (qkv.new_zeros(B * L, 3 * H).index_copy(0, real, qkv)
                    .view(B, L, 3, heads, H // heads).permute(2, 0, 3, 1, 4))  # each [B, heads, L, H/heads]
-        ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keys, dropout_p=att.dropout.p if att.training else 0.0)
-        ctx = ctx.transpose(1, 2).reshape(B * L, H).index_select(0, real)
-        x = out.LayerNorm(out.dropout(out.dense(ctx)) + x)
-        x = layer.output.LayerNorm(layer.output.dropout(layer.output.dense(layer.intermediate(x))) + x)
+        if att.training and att.dropout.p > 0 and x.device.type == 'cpu':  # SDPA's own arithmetic, our dropout masks
+            scores = (q * (H // heads) ** -0.5) @ k.transpose(-1, -2) + key_bias
+            ctx = mask_dropout(scores.softmax(-1), att.dropout.p) @ v
+        else: ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keys, dropout_p=att.dropout.p if att.training else 0.0)
+        ctx = ctx.transpose(1, 2).reshape(B * L, H)
+        if outputs is not None and i == len(layers) - 1:  # past the attention, rows are independent: keep the wanted ones
+            ctx, x = ctx.index_select(0, outputs), x.index_select(0, (mask.flatten().cumsum(0) - 1)[outputs])
+        else: ctx = ctx.index_select(0, real)
+        x = out.LayerNorm(mask_dropout(out.dense(ctx), out.dropout.p, out.training) + x)
+        ffn = layer.output
+        x = ffn.LayerNorm(mask_dropout(ffn.dense(layer.intermediate(x)), ffn.dropout.p, ffn.training) + x)
     return x
 
 
@@ -166,9 +201,9 @@ class BertTagger(nn.Module):
         h, k = encoder.config.hidden_size, len(labels)
         if cfg.freeze_encoder:
             for p in self.encoder.parameters(): p.requires_grad_(False)
-            self.head = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(h, cfg.head_hidden), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.head_hidden, k))
+            self.head = nn.Sequential(MaskDropout(cfg.dropout), nn.Linear(h, cfg.head_hidden), nn.ReLU(), MaskDropout(cfg.dropout), nn.Linear(cfg.head_hidden, k))
         else:
-            self.head = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(h, k))
+            self.head = nn.Sequential(MaskDropout(cfg.dropout), nn.Linear(h, k))
         self.crf = LinearChainCrf(k, *iob2_transition_mask(labels.itos)) if cfg.use_crf else None
         self.sparse_gradients = cfg.sparse_embeddings  # the learner turns it off where gradients must be dense (DDP)
 
@@ -215,8 +250,7 @@ class BertTagger(nn.Module):
         ids, mask = batch['input_ids'].to(self.device), batch['attention_mask'].to(self.device)
         at = batch['word_window'].to(self.device) * ids.shape[1] + batch['word_position'].to(self.device)  # flat positions
         if packs_pieces(self.encoder):
-            states = encode_packed(self.encoder, ids, mask, self.sparse_gradients and self.training and torch.is_grad_enabled())
-            hidden = states[(mask.flatten().cumsum(0) - 1)[at]]  # row of each word's first piece among the real pieces
+            hidden = encode_packed(self.encoder, ids, mask, self.sparse_gradients and self.training and torch.is_grad_enabled(), outputs=at)
         else:
             hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state.flatten(0, 1)[at]
         return self.head(hidden)

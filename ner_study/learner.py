@@ -319,8 +319,9 @@ def clip_gradients(params: list, max_norm: float) -> torch.Tensor:
     norms = [torch.linalg.vector_norm(p.grad.values()) for p in sparse]
     if dense: norms.append(torch.nn.utils.get_total_norm([p.grad for p in dense]))
     total = torch.linalg.vector_norm(torch.stack(norms))
-    if dense: torch.nn.utils.clip_grads_with_norm_(dense, max_norm, total)
     coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    if coef == 1: return total  # within the bound (most steps): scaling by 1 would change nothing
+    if dense: torch.nn.utils.clip_grads_with_norm_(dense, max_norm, total)
     for p in sparse: p.grad = torch.sparse_coo_tensor(p.grad.indices(), p.grad.values() * coef, p.grad.shape,
                                                   is_coalesced=True, check_invariants=False)
     return total
