@@ -1,5 +1,5 @@
 """Phase timings of BERT training steps, ours and the HF recipe's model + collator + LengthGroupedSampler in the same loop.
-Usage: [MODE=pieces|words] [CHUNK=50] [DENSE=1] [FREEZE_WE=1] [COMPILE=1] [NOHF=1] [WARM_ALL=1] [PROFILE=1]
+Usage: [MODE=pieces|words] [CHUNK=50] [DENSE=1] [FREEZE_WE=1] [COMPILE=1] [NOHF=1] [WARM_ALL=1] [PROFILE=1 [ROWS=14]]
        python bench/profile_bert_step.py N [corpus folder]
 Ours is the tagger as the learner trains it (packed encoder pass, LazyAdamW, clip_gradients; DENSE=1: dense word-piece
 gradients); PROFILE=1 prints torch.profiler's operator table of our timed steps (self CPU time).

@@ -1,0 +1,39 @@
+"""The BERT training pair of bench.py alone, with more rounds: ours vs the HF Trainer with group_by_length.
+Usage: .venv-bench/bin/python bench/pair.py [--rounds 4] [--sentences 2000]
+Same setup as bench/run.sh (same functions: warm-up, then the two alternate, on WikiANN-en and ../shared/data/wnut17);
+prints every round's sentences/s and the ratio of the best and of the median runs. On a 2-core VM whose speed drifts
+by 10-20 % over minutes, more rounds say more than the full bench's two. (Not part of bench/run.sh.)"""
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # noqa: E402
+from transformers.utils import logging as hf_logging  # noqa: E402
+from ner_study.corpora import CorpusSpec, load_corpus  # noqa: E402
+from ner_study.learner import MachineLoad  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--rounds', type=int, default=4)
+    ap.add_argument('--sentences', type=int, default=2000)
+    a = ap.parse_args()
+    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+    load = MachineLoad(children=True)
+    for name, folder in (('WikiANN-en', bench.WIKIANN), ('W-NUT 2017', bench.WNUT17)):
+        corpus = load_corpus(CorpusSpec(str(folder)))
+        bench.warm_up('bert', corpus, hf=True)
+        r = bench.throughput_pair(corpus.train[:a.sentences], corpus.labels, name, rounds=a.rounds)
+        ours, hf = (r[k]['all_seconds'] for k in ('ours', 'hf_trainer_group_by_length'))
+        n = a.sentences
+        print(f'{name}: ours ' + ' '.join(f'{n / s:.1f}' for s in ours) + ' sent/s; HF group_by_length '
+              + ' '.join(f'{n / s:.1f}' for s in hf) + ' sent/s (rounds in order)')
+        print(f'  ours / HF: best {min(hf) / min(ours):.2f}x, median {statistics.median(hf) / statistics.median(ours):.2f}x')
+    m = load.stop()
+    print(f"other processes used {m['other_processes_cores']:.2f} cores on average during the run ({m['wall_seconds']:.0f} s)")
+
+
+if __name__ == '__main__':
+    main()
