@@ -51,6 +51,10 @@ reports/%.html: nbs/train.ipynb $(VENV)/.installed
 
 test: install test-export test-notebooks test-pytest
 
+# the temporary folders that notebooks and tests make (a test-mode study keeps its training runs, a gigabyte, in one)
+# go into one folder per command, removed when it ends, whatever its outcome: repeated `make test` fills no disk
+IN_SCRATCH_TMP = tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && export TMPDIR=$$tmp &&
+
 # ner_study/ is generated: exporting the notebooks again must not change it
 test-export:
 	$(BIN)/nbdev_export
@@ -63,11 +67,11 @@ test-export:
 # stored ones, after the substitutions in nbs/sanitize.cfg (timings, temporary paths, addresses): a result that changed
 # without `make notebooks` and a commit fails here. Two notebooks at a time, one torch thread each.
 test-notebooks:
-	$(NB_ENV) $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbs/sanitize.cfg nbs
+	$(IN_SCRATCH_TMP) $(NB_ENV) $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbs/sanitize.cfg nbs
 
 # run every notebook in nbs/ and store its outputs (then review the diff and commit it)
 notebooks: install
-	cd nbs && ls *.ipynb | $(NB_ENV) xargs -P 2 -I{} ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	$(IN_SCRATCH_TMP) cd nbs && ls *.ipynb | $(NB_ENV) xargs -P 2 -I{} ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1800 {}
 
 # refresh constraints.txt with the newest versions settings.ini allows (then make notebooks, review, commit)
@@ -80,7 +84,7 @@ lock:
 	mv constraints.txt.tmp constraints.txt && rm -rf .venv-lock
 
 test-pytest:
-	$(BIN)/pytest -q tests
+	$(IN_SCRATCH_TMP) $(BIN)/pytest -q tests
 
 clean:
 	rm -rf runs reports/*.ipynb reports/*.html reports/compare _proc _docs
