@@ -107,7 +107,7 @@ def dropout_keep_mask(shape, p: float) -> torch.Tensor:
 def mask_dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     "`F.dropout(x, p, training)` with masks from `dropout_keep_mask` on CPU; torch's own dropout on other devices."
     if not training or p == 0: return x
-    if x.device.type != 'cpu' or p >= 1: return F.dropout(x, p, training)
+    if x.device.type != 'cpu' or not 0 <= p < 1: return F.dropout(x, p, training)  # (it also rejects a p outside [0, 1])
     return x * dropout_keep_mask(x.shape, p).to(x.dtype).mul_(1 / (1 - p))
 
 
