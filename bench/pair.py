@@ -1,5 +1,5 @@
 """The BERT training pair of bench.py alone, with more rounds: ours vs the HF Trainer with group_by_length.
-Usage: .venv-bench/bin/python bench/pair.py [--rounds 4] [--sentences 2000]
+Usage: .venv-bench/bin/python bench/pair.py [--rounds 4] [--sentences 2000] [--corpus WikiANN-en|'W-NUT 2017']
 Same setup as bench/run.sh (same functions: warm-up, then the two alternate, on WikiANN-en and ../shared/data/wnut17);
 prints every round's sentences/s and the ratio of the best and of the median runs. On a 2-core VM whose speed drifts
 by 10-20 % over minutes, more rounds say more than the full bench's two. (Not part of bench/run.sh.)"""
@@ -19,10 +19,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--rounds', type=int, default=4)
     ap.add_argument('--sentences', type=int, default=2000)
+    ap.add_argument('--corpus', choices=['WikiANN-en', 'W-NUT 2017'], help='only this corpus (default: both)')
     a = ap.parse_args()
     hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
     load = MachineLoad(children=True)
     for name, folder in (('WikiANN-en', bench.WIKIANN), ('W-NUT 2017', bench.WNUT17)):
+        if a.corpus and name != a.corpus: continue
         corpus = load_corpus(CorpusSpec(str(folder)))
         bench.warm_up('bert', corpus, hf=True)
         r = bench.throughput_pair(corpus.train[:a.sentences], corpus.labels, name, rounds=a.rounds)

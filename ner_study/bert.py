@@ -23,7 +23,8 @@ from .encoding import CHECKPOINT_FORMAT, Vocab
 
 # %% auto #0
 __all__ = ['EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'dropout_keep_mask', 'mask_dropout',
-           'MaskDropout', 'packs_pieces', 'encode_packed', 'BertConfig', 'native_bf16', 'BertTagger']
+           'MaskDropout', 'packs_pieces', 'attention_groups', 'encode_packed', 'BertConfig', 'native_bf16',
+           'BertTagger']
 
 # %% ../nbs/03_bert.ipynb #754ed38f
 class EncoderError(ValueError):
@@ -108,7 +109,7 @@ def mask_dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tens
     "`F.dropout(x, p, training)` with masks from `dropout_keep_mask` on CPU; torch's own dropout on other devices."
     if not training or p == 0: return x
     if x.device.type != 'cpu' or not 0 <= p < 1: return F.dropout(x, p, training)  # (it also rejects a p outside [0, 1])
-    return x * dropout_keep_mask(x.shape, p).to(x.dtype).mul_(1 / (1 - p))
+    return x * torch.where(dropout_keep_mask(x.shape, p), 1 / (1 - p), 0.0).to(x.dtype)  # kept: scaled by 1/(1-p)
 
 
 class MaskDropout(nn.Dropout):
@@ -124,38 +125,67 @@ def packs_pieces(encoder) -> bool:
             and not getattr(c, 'is_decoder', False) and getattr(c, 'hidden_act', None) in ('gelu', 'relu', 'gelu_new'))
 
 
+def attention_groups(lengths: list[int]) -> list[list[int]]:
+    """Rows of a batch (their real lengths) in groups for the attention product, each group padded to its own longest:
+    longest first, a row joins the current group unless it is at most half as long as the group's first, then it starts
+    the next. Rows within a factor of two of the longest (a batch of similar lengths) stay one group."""
+    groups = []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        if groups and 2 * lengths[i] > lengths[groups[-1][0]]: groups[-1].append(i)
+        else: groups.append([i])
+    return [sorted(g) for g in groups]
+
+
+def _attention(att, q, k, v, keys, key_bias):
+    "Multi-head attention of [B, heads, L, H/heads] queries, keys and values; `keys`: [B, 1, 1, L] which keys count."
+    if att.training and att.dropout.p > 0 and q.device.type == 'cpu':  # SDPA's own arithmetic, our dropout masks
+        scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-1, -2) + key_bias
+        return mask_dropout(scores.softmax(-1), att.dropout.p) @ v
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=keys, dropout_p=att.dropout.p if att.training else 0.0)
+
+
 def encode_packed(encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor, sparse_embeddings: bool = False,
                   outputs: torch.Tensor | None = None) -> torch.Tensor:
     """Last hidden states [N, H] of the N real pieces (`attention_mask` 1), in row-major order, computed without the padding:
     HF's `BertModel` forward pass (dropout included when the encoder is in training mode) with the dense layers on the
-    real pieces only. `outputs` (flat positions in the padded batch): only those pieces' states, in that order; the
-    last layer then runs its attention output and feed-forward layers on those pieces alone."""
+    real pieces only, and the attention product on rows grouped by length (`attention_groups`). `outputs` (flat
+    positions in the padded batch): only those pieces' states, in that order; the last layer then runs its attention
+    output and feed-forward layers on those pieces alone."""
     B, L = input_ids.shape
     mask = attention_mask.bool()
     real = mask.flatten().nonzero().squeeze(1)  # flat positions of the real pieces
+    packed_at = mask.flatten().cumsum(0) - 1  # flat position in the batch -> row among the real pieces
     emb = encoder.embeddings
     words = emb.word_embeddings
     x = (F.embedding(input_ids.flatten()[real], words.weight, words.padding_idx, sparse=sparse_embeddings)
          + emb.position_embeddings(real % L) + emb.token_type_embeddings.weight[0])
     x = mask_dropout(emb.LayerNorm(x), emb.dropout.p, encoder.training)
-    keys = mask[:, None, None, :]  # [B, 1, 1, L]: which keys a query may attend to
-    key_bias = torch.zeros(B, 1, 1, L, device=mask.device).masked_fill_(~keys, torch.finfo(torch.float32).min)  # the same, added to scores
+    groups = attention_groups(mask.sum(1).tolist())
+    plans = []  # per group: its rows' width, how many, where its real pieces sit (padded group, real pieces), masks
+    for rows in groups:
+        width = int(mask[rows].sum(1).max()); gmask = mask[rows, :width]  # real pieces come first in every row
+        keys = gmask[:, None, None, :]
+        bias = torch.zeros(keys.shape, device=mask.device).masked_fill_(~keys, torch.finfo(torch.float32).min)
+        plans.append((len(rows), width, gmask.flatten().nonzero().squeeze(1), packed_at.view(B, L)[rows, :width][gmask], keys, bias))
+    if len(plans) > 1:  # the groups' attention outputs, concatenated, back in the real pieces' order
+        back = torch.empty(len(real), dtype=torch.long, device=mask.device)
+        back[torch.cat([p[3] for p in plans])] = torch.arange(len(real), device=mask.device)
     layers = encoder.encoder.layer
     for i, layer in enumerate(layers):
         att, out = layer.attention.self, layer.attention.output
         H = x.shape[1]; heads = att.num_attention_heads
         qkv = F.linear(x, torch.cat([att.query.weight, att.key.weight, att.value.weight]),
                        torch.cat([att.query.bias, att.key.bias, att.value.bias]))
-        q, k, v = (qkv.new_zeros(B * L, 3 * H).index_copy(0, real, qkv)
-                   .view(B, L, 3, heads, H // heads).permute(2, 0, 3, 1, 4))  # each [B, heads, L, H/heads]
-        if att.training and att.dropout.p > 0 and x.device.type == 'cpu':  # SDPA's own arithmetic, our dropout masks
-            scores = (q * (H // heads) ** -0.5) @ k.transpose(-1, -2) + key_bias
-            ctx = mask_dropout(scores.softmax(-1), att.dropout.p) @ v
-        else: ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=keys, dropout_p=att.dropout.p if att.training else 0.0)
-        ctx = ctx.transpose(1, 2).reshape(B * L, H)
+        ctx = []
+        for n, width, at, pieces, keys, bias in plans:
+            rows = qkv if len(plans) == 1 else qkv.index_select(0, pieces)
+            q, k, v = (qkv.new_zeros(n * width, 3 * H).index_copy_(0, at, rows)
+                       .view(n, width, 3, heads, H // heads).permute(2, 0, 3, 1, 4))  # each [n, heads, width, H/heads]
+            ctx.append(_attention(att, q, k, v, keys, bias).transpose(1, 2).reshape(n * width, H).index_select(0, at))
+        ctx = ctx[0] if len(plans) == 1 else torch.cat(ctx).index_select(0, back)  # [N, H], the real pieces in order
         if outputs is not None and i == len(layers) - 1:  # past the attention, rows are independent: keep the wanted ones
-            ctx, x = ctx.index_select(0, outputs), x.index_select(0, (mask.flatten().cumsum(0) - 1)[outputs])
-        else: ctx = ctx.index_select(0, real)
+            keep = packed_at[outputs]
+            ctx, x = ctx.index_select(0, keep), x.index_select(0, keep)
         x = out.LayerNorm(mask_dropout(out.dense(ctx), out.dropout.p, out.training) + x)
         ffn = layer.output
         x = ffn.LayerNorm(mask_dropout(ffn.dense(layer.intermediate(x)), ffn.dropout.p, ffn.training) + x)
