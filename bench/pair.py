@@ -20,9 +20,14 @@ def main():
     ap.add_argument('--rounds', type=int, default=4)
     ap.add_argument('--sentences', type=int, default=2000)
     ap.add_argument('--corpus', choices=['WikiANN-en', 'W-NUT 2017'], help='only this corpus (default: both)')
+    ap.add_argument('--lstm-spacy', action='store_true', help="instead: our BiLSTM-CRF's training throughput against spaCy's "
+                    '(WikiANN-en, 10,000 sentences, 1 epoch; spaCy in its venv, as the bench runs it), alternating')
     a = ap.parse_args()
     hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
     load = MachineLoad(children=True)
+    if a.lstm_spacy:
+        lstm_spacy(a.rounds)
+        a.corpus = 'none'
     for name, folder in (('WikiANN-en', bench.WIKIANN), ('W-NUT 2017', bench.WNUT17)):
         if a.corpus and name != a.corpus: continue
         corpus = load_corpus(CorpusSpec(str(folder)))
@@ -35,6 +40,24 @@ def main():
         print(f'  ours / HF: best {min(hf) / min(ours):.2f}x, median {statistics.median(hf) / statistics.median(ours):.2f}x')
     m = load.stop()
     print(f"other processes used {m['other_processes_cores']:.2f} cores on average during the run ({m['wall_seconds']:.0f} s)")
+
+
+def lstm_spacy(rounds: int):
+    "Our BiLSTM-CRF and spaCy's NER, training sentences/s over one epoch, alternating, with the bench's own functions."
+    S = bench.SIZES['full']
+    wiki = load_corpus(CorpusSpec(str(bench.WIKIANN)))
+    tp = wiki.train[:S['lstm_tp_train']]
+    bench.warm_up('lstm', wiki)
+    ours, spacy = [], []
+    for r in range(rounds):
+        ours.append(len(tp) / bench.train_ours('lstm', tp, wiki.dev[:32], wiki.labels, 1, bench.LSTM_TRAIN)[1])
+        sp = bench.run_worker([str(bench.REPO / '.venv-bench-spacy' / 'bin' / 'python'), str(bench.REPO / 'bench' / 'spacy_worker.py')],
+                              bench.worker_spec(wiki, S))
+        if 'error' in sp: sys.exit(f"spaCy worker failed: {sp['error']}")
+        spacy.append(sp['train_tp']['sentences_per_s'])
+    print(f'BiLSTM-CRF training, WikiANN-en {len(tp)} sentences: ours ' + ' '.join(f'{x:.0f}' for x in ours)
+          + ' sent/s; spaCy ' + ' '.join(f'{x:.0f}' for x in spacy) + ' sent/s (rounds in order)')
+    print(f'  ours / spaCy: best {max(ours) / max(spacy):.2f}x, median {statistics.median(ours) / statistics.median(spacy):.2f}x')
 
 
 if __name__ == '__main__':
