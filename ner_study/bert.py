@@ -160,10 +160,10 @@ def encode_packed(encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor
     x = (F.embedding(input_ids.flatten()[real], words.weight, words.padding_idx, sparse=sparse_embeddings)
          + emb.position_embeddings(real % L) + emb.token_type_embeddings.weight[0])
     x = mask_dropout(emb.LayerNorm(x), emb.dropout.p, encoder.training)
-    groups = attention_groups(mask.sum(1).tolist())
-    plans = []  # per group: its rows' width, how many, where its real pieces sit (padded group, real pieces), masks
-    for rows in groups:
-        width = int(mask[rows].sum(1).max()); gmask = mask[rows, :width]  # real pieces come first in every row
+    lengths = mask.sum(1).tolist()
+    plans = []  # per group: how many rows, their width, where its real pieces sit (in the padded group, among the real pieces), masks
+    for rows in attention_groups(lengths):
+        width = max(lengths[r] for r in rows); gmask = mask[rows, :width]  # real pieces come first in every row
         keys = gmask[:, None, None, :]
         bias = torch.zeros(keys.shape, device=mask.device).masked_fill_(~keys, torch.finfo(torch.float32).min)
         plans.append((len(rows), width, gmask.flatten().nonzero().squeeze(1), packed_at.view(B, L)[rows, :width][gmask], keys, bias))
