@@ -25,21 +25,23 @@ def main():
     a = ap.parse_args()
     hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
     load = MachineLoad(children=True)
-    if a.lstm_spacy:
-        lstm_spacy(a.rounds)
-        a.corpus = 'none'
-    for name, folder in (('WikiANN-en', bench.WIKIANN), ('W-NUT 2017', bench.WNUT17)):
-        if a.corpus and name != a.corpus: continue
-        corpus = load_corpus(CorpusSpec(str(folder)))
-        bench.warm_up('bert', corpus, hf=True)
-        r = bench.throughput_pair(corpus.train[:a.sentences], corpus.labels, name, rounds=a.rounds)
-        ours, hf = (r[k]['all_seconds'] for k in ('ours', 'hf_trainer_group_by_length'))
-        n = a.sentences
-        print(f'{name}: ours ' + ' '.join(f'{n / s:.1f}' for s in ours) + ' sent/s; HF group_by_length '
-              + ' '.join(f'{n / s:.1f}' for s in hf) + ' sent/s (rounds in order)')
-        print(f'  ours / HF: best {min(hf) / min(ours):.2f}x, median {statistics.median(hf) / statistics.median(ours):.2f}x')
+    if a.lstm_spacy: lstm_spacy(a.rounds)
+    else: bert_pairs(a.rounds, a.sentences, a.corpus)
     m = load.stop()
     print(f"other processes used {m['other_processes_cores']:.2f} cores on average during the run ({m['wall_seconds']:.0f} s)")
+
+
+def bert_pairs(rounds: int, sentences: int, only: str | None):
+    "Ours vs the HF Trainer with group_by_length, alternating, on WikiANN-en and W-NUT 2017 (or `only` one of them)."
+    for name, folder in (('WikiANN-en', bench.WIKIANN), ('W-NUT 2017', bench.WNUT17)):
+        if only and name != only: continue
+        corpus = load_corpus(CorpusSpec(str(folder)))
+        bench.warm_up('bert', corpus, hf=True)
+        r = bench.throughput_pair(corpus.train[:sentences], corpus.labels, name, rounds=rounds)
+        ours, hf = (r[k]['all_seconds'] for k in ('ours', 'hf_trainer_group_by_length'))
+        print(f'{name}: ours ' + ' '.join(f'{sentences / s:.1f}' for s in ours) + ' sent/s; HF group_by_length '
+              + ' '.join(f'{sentences / s:.1f}' for s in hf) + ' sent/s (rounds in order)')
+        print(f'  ours / HF: best {min(hf) / min(ours):.2f}x, median {statistics.median(hf) / statistics.median(ours):.2f}x')
 
 
 def lstm_spacy(rounds: int):
@@ -49,12 +51,12 @@ def lstm_spacy(rounds: int):
     tp = wiki.train[:S['lstm_tp_train']]
     bench.warm_up('lstm', wiki)
     ours, spacy = [], []
-    for r in range(rounds):
+    for _ in range(rounds):
         ours.append(len(tp) / bench.train_ours('lstm', tp, wiki.dev[:32], wiki.labels, 1, bench.LSTM_TRAIN)[1])
-        sp = bench.run_worker([str(bench.REPO / '.venv-bench-spacy' / 'bin' / 'python'), str(bench.REPO / 'bench' / 'spacy_worker.py')],
-                              bench.worker_spec(wiki, S))
-        if 'error' in sp: sys.exit(f"spaCy worker failed: {sp['error']}")
-        spacy.append(sp['train_tp']['sentences_per_s'])
+        res = {'quality': {}, 'train_tp': {}, 'infer': {}}
+        bench.compare_spacy(res, wiki, S, str(bench.REPO / '.venv-bench-spacy' / 'bin' / 'python'))  # as bench/run.sh runs it
+        if 'spacy' not in res['train_tp']: sys.exit(f"spaCy: {res['spacy']}")  # skipped (no venv) or its error
+        spacy.append(res['train_tp']['spacy']['sentences_per_s'])
     print(f'BiLSTM-CRF training, WikiANN-en {len(tp)} sentences: ours ' + ' '.join(f'{x:.0f}' for x in ours)
           + ' sent/s; spaCy ' + ' '.join(f'{x:.0f}' for x in spacy) + ' sent/s (rounds in order)')
     print(f'  ours / spaCy: best {max(ours) / max(spacy):.2f}x, median {statistics.median(ours) / statistics.median(spacy):.2f}x')
