@@ -1,10 +1,11 @@
 """Phase timings of BERT training steps, ours and the HF recipe's model + collator + LengthGroupedSampler in the same loop.
-Usage: [MODE=pieces|words] [CHUNK=50] [DENSE=1] [FREEZE_WE=1] [COMPILE=1] [NOHF=1] [WARM_ALL=1] [PROFILE=1 [ROWS=14]]
+Usage: [MODE=pieces|words] [CHUNK=50] [DENSE=1] [FREEZE_WE=1] [COMPILE=1] [NOHF=1] [WARM_ALL=1] [PROFILE=1 [ROWS=14]] [SLOWEST=5]
        python bench/profile_bert_step.py N [corpus folder]
 Ours is the tagger as the learner trains it (packed encoder pass, LazyAdamW, clip_gradients; DENSE=1: dense word-piece
-gradients); PROFILE=1 prints torch.profiler's operator table of our timed steps (self CPU time).
+gradients); PROFILE=1 prints torch.profiler's operator table of our timed steps (self CPU time); SLOWEST=k our k
+slowest steps (seconds, padded batch shape, real pieces, minor page faults): one odd batch hides in an average.
 (a measurement aid behind the README's profile of a step; not part of bench/run.sh)"""
-import os, sys, time, math, json
+import os, sys, time, math, json, resource
 os.environ['TOKENIZERS_PARALLELISM'] = 'false'
 import torch, numpy as np
 from ner_study.corpora import CorpusSpec, load_corpus
@@ -25,11 +26,11 @@ opt = LazyAdamW(params, lr=1e-4, fused=True)
 T = {k: 0.0 for k in ('batches', 'collate', 'forward', 'backward', 'clip', 'step', 'zero')}
 def tick(k, t0):
     t = time.perf_counter(); T[k] += t - t0; return t
-pieces = 0; padded = 0
+pieces = 0; padded = 0; steps = []
 def run(batches):
     global pieces, padded
     for idx in batches:
-        t = time.perf_counter()
+        t = time.perf_counter(); t_step, faults = t, resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         b = tagger.collate([train[i].tokens for i in idx], [train[i].tags for i in idx]); t = tick('collate', t)
         pieces += int(b['attention_mask'].sum()); padded += b['attention_mask'].numel()
         loss = tagger.loss(b); t = tick('forward', t)
@@ -37,6 +38,8 @@ def run(batches):
         loss.backward(); t = tick('backward', t)
         clip_gradients(params, 1.0); t = tick('clip', t)
         opt.step(); t = tick('step', t)
+        steps.append((t - t_step, tuple(b['input_ids'].shape), int(b['attention_mask'].sum()),
+                      resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults))
 MODE = os.environ.get('MODE', 'pieces')
 t = time.perf_counter()
 if MODE == 'words': bs = length_grouped_batches([len(s.tokens) for s in train], 16, seed=1)
@@ -45,7 +48,7 @@ else:
     plen = [len(e.ids) for e in encs.encodings]
     bs = length_grouped_batches(plen, 16, seed=1, chunk=int(os.environ.get('CHUNK', '50')))
 tick('batches', t)
-run(bs if os.environ.get('WARM_ALL') else bs[:4]); T = {k: 0.0 for k in T}; pieces = padded = 0
+run(bs if os.environ.get('WARM_ALL') else bs[:4]); T = {k: 0.0 for k in T}; pieces = padded = 0; steps.clear()
 if os.environ.get('PROFILE'):
     from torch.profiler import ProfilerActivity, profile
     with profile(activities=[ProfilerActivity.CPU]) as prof:
@@ -55,6 +58,8 @@ else:
     t0 = time.perf_counter(); run(bs); wall = time.perf_counter() - t0
 print(f'ours freeze={bool(os.environ.get("FREEZE_WE"))} {MODE} chunk {os.environ.get("CHUNK", 50)}: {N} sentences {wall:.2f}s {N / wall:.1f} sent/s; pieces {pieces} padded {padded} ({pieces / padded:.0%} real)')
 print('  ' + '  '.join(f'{k} {v:.2f}s' for k, v in T.items()))
+for secs, shape, real, faults in sorted(steps, reverse=True)[:int(os.environ.get('SLOWEST', '0'))]:
+    print(f'  step {secs:.2f}s  batch {shape[0]}x{shape[1]}  {real} real pieces  {faults} page faults')
 
 if os.environ.get('NOHF'): sys.exit()
 # ---- the HF recipe's model and collator in the same loop
