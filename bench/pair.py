@@ -45,21 +45,17 @@ def bert_pairs(rounds: int, sentences: int, only: str | None):
 
 
 def lstm_spacy(rounds: int):
-    "Our BiLSTM-CRF and spaCy's NER, training sentences/s over one epoch, alternating, with the bench's own functions."
-    S = bench.SIZES['full']
+    "Our BiLSTM-CRF and spaCy's NER, training sentences/s over one epoch, alternating: the bench's own `compare_spacy` pair."
     wiki = load_corpus(CorpusSpec(str(bench.WIKIANN)))
-    tp = wiki.train[:S['lstm_tp_train']]
     bench.warm_up('lstm', wiki)
-    ours, spacy = [], []
-    for _ in range(rounds):
-        ours.append(len(tp) / bench.train_ours('lstm', tp, wiki.dev[:32], wiki.labels, 1, bench.LSTM_TRAIN)[1])
-        res = {'quality': {}, 'train_tp': {}, 'infer': {}}
-        bench.compare_spacy(res, wiki, S, str(bench.REPO / '.venv-bench-spacy' / 'bin' / 'python'))  # as bench/run.sh runs it
-        if 'spacy' not in res['train_tp']: sys.exit(f"spaCy: {res['spacy']}")  # skipped (no venv) or its error
-        spacy.append(res['train_tp']['spacy']['sentences_per_s'])
-    print(f'BiLSTM-CRF training, WikiANN-en {len(tp)} sentences: ours ' + ' '.join(f'{x:.0f}' for x in ours)
-          + ' sent/s; spaCy ' + ' '.join(f'{x:.0f}' for x in spacy) + ' sent/s (rounds in order)')
-    print(f'  ours / spaCy: best {max(ours) / max(spacy):.2f}x, median {statistics.median(ours) / statistics.median(spacy):.2f}x')
+    res = {'quality': {}, 'train_tp': {}, 'infer': {}}
+    bench.compare_spacy(res, wiki, bench.SIZES['full'], str(bench.REPO / '.venv-bench-spacy' / 'bin' / 'python'), rounds)
+    if 'train_tp_pair_spacy' not in res: sys.exit(f"spaCy: {res['spacy']}")  # skipped (no venv) or its error
+    ours, spacy = (res['train_tp_pair_spacy'][k]['all_seconds'] for k in ('ours', 'spacy'))
+    n = bench.SIZES['full']['lstm_tp_train']
+    print(f'BiLSTM-CRF training, WikiANN-en {n} sentences: ours ' + ' '.join(f'{n / x:.0f}' for x in ours)
+          + ' sent/s; spaCy ' + ' '.join(f'{n / x:.0f}' for x in spacy) + ' sent/s (rounds in order)')
+    print(f'  ours / spaCy: best {min(spacy) / min(ours):.2f}x, median {statistics.median(spacy) / statistics.median(ours):.2f}x')
 
 
 if __name__ == '__main__':

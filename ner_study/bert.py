@@ -96,20 +96,21 @@ def plan_windows(first: np.ndarray, n_pieces: int, size: int, overlap: int) -> t
 
 # %% ../nbs/03_bert.ipynb #d9a0b002
 def dropout_keep_mask(shape, p: float) -> torch.Tensor:
-    """Boolean mask of `shape`: the elements a dropout of rate `p` keeps, drawn from torch's (seeded) CPU generator.
-    Each 31-bit integer drawn gives two 15-bit ones, so an element is dropped with probability round(p·32768)/32768."""
-    n = math.prod(shape); m = (n + 1) // 2
-    r = torch.empty(m, dtype=torch.int32).random_()  # uniform on [0, 2³¹)
-    halves = torch.empty(2, m, dtype=torch.int32)
-    torch.bitwise_and(r, 0x7FFF, out=halves[0]); torch.bitwise_right_shift(r, 16, out=halves[1])  # bits 0-14, 16-30
-    return (halves.view(-1)[:n] >= round(p * 32768)).view(shape)
+    """Boolean mask of `shape`: the elements a dropout of rate `p` keeps. One draw from torch's (seeded) CPU generator
+    seeds a PCG64 stream (numpy); each 64-bit word of it gives four 16-bit integers, one per element, so an element is
+    dropped with probability round(p·65536)/65536. The same on every machine (the words are read little-endian)."""
+    n = math.prod(shape)
+    seed = int(torch.empty((), dtype=torch.int64).random_())  # uniform on [0, 2⁶³): the stream follows torch's seed
+    words = np.random.PCG64(seed).random_raw((n + 3) // 4).astype('<u8', copy=False)
+    return torch.from_numpy(words.view('<u2')[:n] >= round(p * 65536)).view(shape)
 
 
 def mask_dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     "`F.dropout(x, p, training)` with masks from `dropout_keep_mask` on CPU; torch's own dropout on other devices."
     if not training or p == 0: return x
     if x.device.type != 'cpu' or not 0 <= p < 1: return F.dropout(x, p, training)  # (it also rejects a p outside [0, 1])
-    return x * torch.where(dropout_keep_mask(x.shape, p), 1 / (1 - p), 0.0).to(x.dtype)  # kept: scaled by 1/(1-p)
+    scale = dropout_keep_mask(x.shape, p).view(torch.uint8).to(x.dtype).mul_(1 / (1 - p))  # 0 or 1/(1-p); via uint8: vectorised
+    return x * scale
 
 
 class MaskDropout(nn.Dropout):
