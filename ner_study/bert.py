@@ -22,9 +22,9 @@ from .crf import LinearChainCrf, iob2_transition_mask
 from .encoding import CHECKPOINT_FORMAT, Vocab
 
 # %% auto #0
-__all__ = ['EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'dropout_keep_mask', 'mask_dropout',
-           'MaskDropout', 'packs_pieces', 'attention_groups', 'encode_packed', 'BertConfig', 'native_bf16',
-           'BertTagger']
+__all__ = ['EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'dropout_keep_mask', 'dropout_scale',
+           'mask_dropout', 'MaskDropout', 'packs_pieces', 'attention_groups', 'encode_packed', 'BertConfig',
+           'native_bf16', 'BertTagger']
 
 # %% ../nbs/03_bert.ipynb #754ed38f
 class EncoderError(ValueError):
@@ -105,12 +105,16 @@ def dropout_keep_mask(shape, p: float) -> torch.Tensor:
     return torch.from_numpy(words.view('<u2')[:n] >= round(p * 65536)).view(shape)
 
 
+def dropout_scale(keep: torch.Tensor, p: float, dtype=torch.float32) -> torch.Tensor:
+    "The multiplier of a dropout with mask `keep` (bool): 1/(1-p) where kept, 0 elsewhere; via `uint8`, which torch converts with vector instructions."
+    return keep.view(torch.uint8).to(dtype).mul_(1 / (1 - p))
+
+
 def mask_dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     "`F.dropout(x, p, training)` with masks from `dropout_keep_mask` on CPU; torch's own dropout on other devices."
     if not training or p == 0: return x
     if x.device.type != 'cpu' or not 0 <= p < 1: return F.dropout(x, p, training)  # (it also rejects a p outside [0, 1])
-    scale = dropout_keep_mask(x.shape, p).view(torch.uint8).to(x.dtype).mul_(1 / (1 - p))  # 0 or 1/(1-p); via uint8: vectorised
-    return x * scale
+    return x * dropout_scale(dropout_keep_mask(x.shape, p), p, x.dtype)
 
 
 class MaskDropout(nn.Dropout):
