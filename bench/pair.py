@@ -1,7 +1,8 @@
 """The BERT training pair of bench.py alone, with more rounds: ours vs the HF Trainer with group_by_length.
 Usage: .venv-bench/bin/python bench/pair.py [--rounds 4] [--sentences 2000] [--corpus WikiANN-en|'W-NUT 2017']
 Same setup as bench/run.sh (same functions: warm-up, then the two alternate, on WikiANN-en and ../shared/data/wnut17);
-prints every round's sentences/s and the ratio of the best and of the median runs. On a 2-core VM whose speed drifts
+prints every round's sentences/s, the ratio of the best and of the median runs, and the share of the float32
+matmul peak (measured before the first run and after each, as the bench does). On a 2-core VM whose speed drifts
 by 10-20 % over minutes, more rounds say more than the full bench's two. (Not part of bench/run.sh.)"""
 import argparse
 import statistics
@@ -42,6 +43,11 @@ def bert_pairs(rounds: int, sentences: int, only: str | None):
         print(f'{name}: ours ' + ' '.join(f'{sentences / s:.1f}' for s in ours) + ' sent/s; HF group_by_length '
               + ' '.join(f'{sentences / s:.1f}' for s in hf) + ' sent/s (rounds in order)')
         print(f'  ours / HF: best {min(hf) / min(ours):.2f}x, median {statistics.median(hf) / statistics.median(ours):.2f}x')
+        peaks = r['ours']['pair_peaks']
+        bench.utilisation(r, corpus.train[:sentences], corpus.labels, {'float32': max(peaks)})
+        print(f'  float32 mm peak before the first run and after each: ' + ' '.join(f'{p / 1e9:.0f}' for p in peaks) + ' GFLOP/s')
+        print('  share of the peak around the best run: ' + ', '.join(
+            f"{k} {r[k]['share_of_peak']:.0%} (of the highest {r[k]['share_of_highest_peak']:.0%})" for k in ('ours', 'hf_trainer_group_by_length')))
 
 
 def lstm_spacy(rounds: int):
