@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['CliError', 'build_parser', 'set_threads', 'user_errors', 'main']
+__all__ = ['CliError', 'build_parser', 'set_threads', 'return_large_blocks', 'user_errors', 'main']
 
 # %% ../nbs/09_cli.ipynb #27247f6e
 class CliError(Exception):
@@ -27,8 +27,12 @@ def _read_lines(path: str):
     except OSError as e: raise CliError(f'{path}: {e.strerror}') from None
     with f:
         for n, raw in enumerate(f, 1):
-            try: yield n, raw.decode('utf-8').rstrip('\r\n')
+            end = len(raw)
+            while end and raw[end - 1] in b'\r\n': end -= 1
+            try: text = str(memoryview(raw)[:end], 'utf-8')  # decoded in place: no copy of a long line's bytes or text
             except UnicodeDecodeError as e: raise CliError(f'{name}:{n}: not UTF-8 ({e.reason} at byte {e.start})') from None
+            del raw  # while the line is tagged, only its text is held
+            yield n, text
 
 
 def _run_params(a) -> dict:
@@ -189,6 +193,20 @@ def set_threads(value: str | int | None) -> int | None:
     return n
 
 
+def return_large_blocks(threshold: int = 4 << 20) -> bool:
+    """Have glibc's malloc serve every block of `threshold` bytes (4 MiB) or more from its own mapping, given back to the
+    system when freed (`mallopt(M_MMAP_THRESHOLD)`). By default glibc raises that threshold as large blocks are freed (up
+    to 32 MiB), so a long prediction's short-lived tensors of a few MB end up in a heap that fragments and grows with the
+    input. (A lower threshold saves a little more memory and costs time: every such block is then fresh pages.)
+    False (nothing changed) where the C library is not glibc."""
+    import ctypes
+    try: mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError): return False
+    try: import platform; glibc = platform.libc_ver()[0] == 'glibc'
+    except Exception: glibc = False
+    return glibc and bool(mallopt(-3, threshold))  # -3: M_MMAP_THRESHOLD in glibc's malloc.h
+
+
 def user_errors() -> tuple[type[Exception], ...]:
     "The exception classes that mean the user's input is wrong (reported in one line), as opposed to a bug."
     from ner_study.bert import EncoderError
@@ -205,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = args.debug or os.environ.get('NER_STUDY_DEBUG', '').strip().lower() in ('1', 'true', 'yes', 'on')
     try:
         set_threads(args.threads or os.environ.get('NER_STUDY_THREADS') or ('auto' if args.command == 'predict' else None))
+        if args.command == 'predict': return_large_blocks()  # memory that follows the chunk, not the input's length
         {'train': _train, 'fit': _fit, 'evaluate': _evaluate, 'predict': _predict, 'render': _render}[args.command](args)
     except user_errors() as e:
         if debug: raise

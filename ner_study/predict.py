@@ -90,13 +90,14 @@ class Predictor:
         for t, piece, ptags in zip(owner, pieces, tags): out[t].append((piece, ptags))
         return out
 
-    def iter_tagged(self, text: str, sentences_per_chunk: int = 4096):
-        "The sentences of one text as `(tokens with offsets, tags)`, tagged `sentences_per_chunk` at a time: memory follows the chunk, not the text."
+    def iter_tagged(self, text: str, words_per_chunk: int = 50_000):
+        """The sentences of one text as `(tokens with offsets, tags)`, tagged a chunk of sentences at a time (the chunk
+        ends at the sentence that brings it to `words_per_chunk` words): memory follows the chunk, not the text."""
         if not isinstance(text, str): raise TypeError(f'text is {type(text).__name__}, not str')
-        chunk = []
+        chunk, words = [], 0
         for sent in iter_sentences(iter_tokens(text), self.max_words):
-            chunk.append(sent)
-            if len(chunk) == sentences_per_chunk: yield from zip(chunk, self._tag_pieces(chunk)); chunk = []
+            chunk.append(sent); words += len(sent)
+            if words >= words_per_chunk: yield from zip(chunk, self._tag_pieces(chunk)); chunk, words = [], 0
         if chunk: yield from zip(chunk, self._tag_pieces(chunk))
 
     def _tag_pieces(self, pieces: list[list]) -> list[list[str]]:
