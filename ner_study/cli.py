@@ -199,12 +199,11 @@ def return_large_blocks(threshold: int = 4 << 20) -> bool:
     to 32 MiB), so a long prediction's short-lived tensors of a few MB end up in a heap that fragments and grows with the
     input. (A lower threshold saves a little more memory and costs time: every such block is then fresh pages.)
     False (nothing changed) where the C library is not glibc."""
-    import ctypes
+    import ctypes, platform
+    if platform.libc_ver()[0] != 'glibc': return False  # (and on Windows, CDLL(None) is not the C library)
     try: mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError): return False
-    try: import platform; glibc = platform.libc_ver()[0] == 'glibc'
-    except Exception: glibc = False
-    return glibc and bool(mallopt(-3, threshold))  # -3: M_MMAP_THRESHOLD in glibc's malloc.h
+    return bool(mallopt(-3, threshold))  # -3: M_MMAP_THRESHOLD in glibc's malloc.h
 
 
 def user_errors() -> tuple[type[Exception], ...]:
