@@ -330,9 +330,9 @@ def utilisation(train_tp: dict, tp, labels, peak: dict) -> dict:
     (measured once); for the pair also against the highest peak the pair measured (`share_of_highest_peak`, the most
     conservative reading) and against `peak`."""
     flops = bert_training_flops(piece_counts(tp), len(labels))
-    highest = max(train_tp['ours'].get('pair_peaks') or [0]) or None
+    pair_peaks = train_tp['ours'].get('pair_peaks')
+    highest = max(pair_peaks) if pair_peaks else None
     for name, v in train_tp.items():
-        if not isinstance(v, dict) or 'seconds' not in v: continue
         v['flops_per_s'] = flops / v['seconds']
         single = peak['bfloat16' if 'bf16' in name and 'bfloat16' in peak else 'float32']
         v['share_of_peak'] = v['flops_per_s'] / v.get('peak_around', single)
@@ -340,7 +340,7 @@ def utilisation(train_tp: dict, tp, labels, peak: dict) -> dict:
             v['share_of_highest_peak'] = v['flops_per_s'] / highest
             v['share_of_single_peak'] = v['flops_per_s'] / single
     return {'training_flops_per_epoch': flops, 'peak_flops_per_s': peak, 'threads': torch.get_num_threads(),
-            **({'pair_peaks': train_tp['ours']['pair_peaks']} if highest else {})}
+            **({'pair_peaks': pair_peaks} if pair_peaks else {})}
 
 
 def compare_bert(wnut, wiki, S) -> dict:

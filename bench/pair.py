@@ -3,7 +3,7 @@ Usage: .venv-bench/bin/python bench/pair.py [--rounds 4] [--sentences 2000] [--c
 Same setup as bench/run.sh (same functions: warm-up, then the two alternate, on WikiANN-en and ../shared/data/wnut17);
 prints every round's sentences/s, the ratio of the best and of the median runs, and the share of the float32
 matmul peak (measured before the first run and after each, as the bench does). On a 2-core VM whose speed drifts
-by 10-20 % over minutes, more rounds say more than the full bench's two. (Not part of bench/run.sh.)"""
+by 10-20 % over minutes, more rounds say more than the full bench's three. (Not part of bench/run.sh.)"""
 import argparse
 import statistics
 import sys
