@@ -12,10 +12,17 @@ STUDY  ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
 # how the notebooks in nbs/ run, both when their outputs are stored (make notebooks) and when nbval checks them (make test):
-# the miniature settings of IN_TEST, one torch thread (two notebooks at a time on 2 cores), no progress bars
-NB_ENV := IN_TEST=1 OMP_NUM_THREADS=1 TQDM_DISABLE=1 PYTHONHASHSEED=0
+# the miniature settings of IN_TEST, no progress bars, and the reference numerics of ner_study.machine (04a_machine): the
+# kernels every x86-64 CPU with AVX2 and FMA runs identically, one thread (two notebooks at a time on 2 cores), so that the
+# stored outputs are exact on any such CPU. Elsewhere (ARM, older x86) the cells tagged float-results are not compared.
+REFERENCE_NUMERICS := ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2,STRICT ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell OMP_NUM_THREADS=1
+# Only where the CPU runs them (x86-64 with AVX2 and FMA): elsewhere one thread, and conftest.py compares fewer outputs.
+ifeq ($(shell grep -qsw avx2 /proc/cpuinfo && grep -qsw fma /proc/cpuinfo && echo yes),)
+REFERENCE_NUMERICS := OMP_NUM_THREADS=1
+endif
+NB_ENV := IN_TEST=1 TQDM_DISABLE=1 PYTHONHASHSEED=0 $(REFERENCE_NUMERICS)
 
-.PHONY: install lock load-check reports notebooks test test-export test-notebooks test-pytest clean
+.PHONY: install lock load-check reports reproduce reference notebooks test test-export test-notebooks test-pytest clean
 
 install: $(VENV)/.installed
 
@@ -36,7 +43,7 @@ reports: install load-check reports/lstm.html reports/bert.html reports/index.ht
 
 # a warning (not an error) when other processes are using the cores: the reports' training times would not be comparable
 load-check: install
-	@$(BIN)/python -c "from ner_study.learner import busy_warning; w = busy_warning(); print(w) if w else None"
+	@$(BIN)/python -c "from ner_study.machine import busy_warning; w = busy_warning(); print(w) if w else None"
 
 reports/index.html: nbs/compare.ipynb reports/lstm.html reports/bert.html $(VENV)/.installed
 	$(BIN)/papermill nbs/compare.ipynb reports/.index.tmp.ipynb -p corpus $(CORPUS) $(STUDY)
@@ -48,6 +55,16 @@ reports/%.html: nbs/train.ipynb $(VENV)/.installed
 	$(BIN)/papermill nbs/train.ipynb reports/.$*.tmp.ipynb -p model $* -p corpus $(CORPUS) $(PARAMS)
 	mv reports/.$*.tmp.ipynb reports/$*.ipynb
 	$(BIN)/ner-study render reports/$*.ipynb
+
+# retrain the runs behind the README's figures and compare each with reference/wnut16.json: exact on the reference's
+# machine, within the spread of seeds elsewhere (SET=headline: lstm and bert at seed 42; SET=seeds: both at seeds 42-47; SET=bert-rungs: the BERT ladder)
+SET ?= headline
+reproduce: install
+	$(BIN)/ner-study reproduce --set $(SET)
+
+# maintainers: train (or reuse from runs/) the reference's runs and six seeds of each contestant, write reference/wnut16.json
+reference: install
+	$(BIN)/ner-study reproduce --write-reference
 
 test: install test-export test-notebooks test-pytest
 
@@ -83,8 +100,9 @@ lock:
 	{ sed -n '1,2p' constraints.txt; .venv-lock/bin/pip freeze | grep -v -E '^(-e |torch==)'; } > constraints.txt.tmp
 	mv constraints.txt.tmp constraints.txt && rm -rf .venv-lock
 
+# two test files at a time, one torch thread each (two threads each on 2 cores would spin-wait for each other)
 test-pytest:
-	$(IN_SCRATCH_TMP) $(BIN)/pytest -q tests
+	$(IN_SCRATCH_TMP) OMP_NUM_THREADS=1 $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile tests
 
 clean:
 	rm -rf runs reports/*.ipynb reports/*.html reports/compare _proc _docs

@@ -5,7 +5,6 @@
 # %% ../nbs/03_bert.ipynb #a7824f46
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
@@ -20,11 +19,12 @@ from torch.nn import functional as F
 from .corpora import hub_unreachable
 from .crf import LinearChainCrf, iob2_transition_mask
 from .encoding import CHECKPOINT_FORMAT, Vocab
+from .machine import native_bf16
 
 # %% auto #0
 __all__ = ['EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'dropout_keep_mask', 'dropout_scale',
            'mask_dropout', 'MaskDropout', 'packs_pieces', 'attention_groups', 'encode_packed', 'BertConfig',
-           'native_bf16', 'BertTagger']
+           'BertTagger']
 
 # %% ../nbs/03_bert.ipynb #754ed38f
 class EncoderError(ValueError):
@@ -210,16 +210,6 @@ class BertConfig:
     use_crf: bool = False  # a CRF over the words' scores (IOB2-constrained Viterbi); False: arg-max per word
     predict_bf16: bool = True  # predict under bfloat16 autocast where the hardware has it (`native_bf16`); float32 elsewhere
     sparse_embeddings: bool = True  # training: row-sparse word-piece gradients, only the batch's rows updated (`LazyAdamW`); False: dense AdamW on all rows
-
-
-@functools.lru_cache(maxsize=None)
-def native_bf16(device_type: str) -> bool:
-    "Whether a device of this type ('cpu', 'cuda') multiplies bfloat16 matrices natively: a CUDA GPU that supports it, or a CPU with AVX512-BF16 or AMX."
-    if device_type == 'cuda': return torch.cuda.is_bf16_supported()
-    if device_type != 'cpu': return False
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False  # not Linux: stay in float32
-    return 'avx512_bf16' in flags or 'amx_bf16' in flags
 
 
 class BertTagger(nn.Module):

@@ -40,7 +40,7 @@ def _run_params(a) -> dict:
     from ner_study.experiment import experiment_from_params
     params = {k: v for k, v in dict(model=a.model, corpus=a.corpus, epochs=a.epochs, seed=a.seed, batch_size=a.batch_size,
                                     lr=a.lr, output_dir=a.output_dir, max_train_sentences=a.max_train_sentences,
-                                    encoder=a.encoder, vectors=a.vectors).items() if v is not None}
+                                    encoder=a.encoder, vectors=a.vectors, bf16=a.bf16).items() if v is not None}
     try: experiment_from_params(**params)
     except ValueError as e: raise CliError(str(e)) from None
     return params
@@ -71,6 +71,28 @@ def _render(a):
         if isinstance(e, (OSError, ValueError)) or type(e).__name__ in ('NotJSONError', 'ValidationError'):
             raise CliError(f'{src}: not a notebook that can be rendered ({type(e).__name__}: {str(e).splitlines()[0][:200]})') from None
         raise
+
+
+def _reproduce(a):
+    from ner_study.reproduce import (REFERENCE_PARAMS, REFERENCE_SETS, SPREAD_SEEDS, default_reference, format_table, reproduce,
+                                     write_reference)
+    path = Path(a.reference) if a.reference else default_reference()
+    if a.write_reference:
+        write_reference(path, REFERENCE_PARAMS, REFERENCE_SETS, SPREAD_SEEDS, output_dir=a.output_dir or 'runs',
+                        command='ner-study reproduce --write-reference')
+        print(f'wrote {path}'); return 0
+    try: reference = json.loads(path.read_text(encoding='utf-8'))
+    except OSError as e: raise CliError(f'{path}: {e.strerror}') from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CliError(f'{path}: not a reference file ({e})') from None
+    try: table, differences = reproduce(reference, a.set, a.output_dir or 'runs/reproduce')
+    except (ValueError, KeyError) as e: raise CliError(f'{path}: {e}') from None
+    if differences: print("numerics differ from the reference's, so each figure may move as far as another seed moves it:\n  "
+                          + '\n  '.join(differences))
+    else: print("numerics identical to the reference's: every figure must come back exactly")
+    print(format_table(table, exact=not differences))
+    outside = int((~table['within']).sum())
+    print(f'{len(table) - outside} of {len(table)} figures within their tolerance' + (f'; {outside} outside' if outside else ''))
+    return 1 if outside else 0
 
 
 def _fit(a):
@@ -147,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--debug', action='store_true', help='show the traceback of an error (also NER_STUDY_DEBUG=1)')
     p.add_argument('--threads', help="torch threads (also NER_STUDY_THREADS): a number, or 'auto' = one per core that other processes "
                                      "leave free, measured at the start (default: 'auto' for predict, one per core otherwise)")
-    sub = p.add_subparsers(dest='command', required=True, metavar='{train,fit,evaluate,predict,render}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{train,fit,evaluate,predict,reproduce,render}')
     t = sub.add_parser('train', help='train one model with the report notebook and render reports/<model>.html')
     f = sub.add_parser('fit', help='train and evaluate one run without a report (works under accelerate launch / torchrun)')
     for cmd in (t, f):
@@ -159,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument('--encoder', help="BERT contestants: a hub id or a local folder (default: the bundled MiniLM)")
         cmd.add_argument('--vectors', help="BiLSTM contestants: 'minilm-input', 'minilm-model2vec', a GloVe/word2vec/fastText file, "
                                            "a model2vec folder, or '' for none (default: the contestant's)")
+        cmd.add_argument('--bf16', action='store_true', default=None, help='mixed-precision training (bfloat16 autocast) where the hardware computes bfloat16 natively; elsewhere float32, with a line saying so')
         cmd.add_argument('--retrain', action='store_true', default=None, help='train again even if a finished run exists')
     t.add_argument('--report-dir', default='reports', help='where the report goes (default: reports)')
     e = sub.add_parser('evaluate', help='score a saved tagger on a corpus split')
@@ -171,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument('--file', help="a UTF-8 file with one text per line ('-' for standard input)")
     r.add_argument('--format', default='jsonl', choices=['jsonl', 'conll'], help='JSON lines with entity spans (default) or token/tag columns')
     r.add_argument('--batch-size', type=int, default=32)
+    q = sub.add_parser('reproduce', help="retrain the runs behind the README's figures and compare each with the committed reference")
+    q.add_argument('--set', default='headline', help="which runs: 'headline' (lstm and bert, seed 42), 'seeds' (both at seeds 42-47) or "
+                                                    "'bert-rungs' (the BERT ladder, seed 42); it first says how long their training took for the reference")
+    q.add_argument('--reference', help='a reference file (default: reference/wnut16.json of this repository)')
+    q.add_argument('--output-dir', help='where the retrained runs go (default: runs/reproduce; with --write-reference: runs)')
+    q.add_argument('--write-reference', action='store_true', help='maintainers: train or read every run of the sets and six seeds of '
+                                                                   'each contestant, and write the reference')
     h = sub.add_parser('render', help='render an executed report notebook to HTML, code that only formats or plots hidden')
     h.add_argument('notebook', help='an executed notebook, e.g. reports/lstm.ipynb')
     h.add_argument('--output', help='the HTML file (default: next to the notebook)')
@@ -181,7 +211,7 @@ def set_threads(value: str | int | None) -> int | None:
     "Set torch's thread count from `--threads` / NER_STUDY_THREADS: a positive number, 'auto' (`auto_threads`), or None (torch's default)."
     if value is None or value == '': return None
     if str(value).strip().lower() == 'auto':
-        from ner_study.learner import auto_threads
+        from ner_study.machine import auto_threads
         n = auto_threads()
     else:
         try: n = int(value)
@@ -223,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         set_threads(args.threads or os.environ.get('NER_STUDY_THREADS') or ('auto' if args.command == 'predict' else None))
         if args.command == 'predict': return_large_blocks()  # memory that follows the chunk, not the input's length
-        {'train': _train, 'fit': _fit, 'evaluate': _evaluate, 'predict': _predict, 'render': _render}[args.command](args)
+        commands = {'train': _train, 'fit': _fit, 'evaluate': _evaluate, 'predict': _predict, 'reproduce': _reproduce, 'render': _render}
+        code = commands[args.command](args)
     except user_errors() as e:
         if debug: raise
         print(f'{parser.prog}: error: {e}', file=sys.stderr); return 2
@@ -232,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f'{parser.prog}: interrupted (a training run resumes from its last finished epoch when started again)', file=sys.stderr)
         return 130
     except BrokenPipeError: return 0
-    return 0
+    return code or 0
 
 
 if __name__ == '__main__' and 'IPython' not in sys.modules:  # python -m ner_study.cli (accelerate launch -m, torchrun -m), not a notebook

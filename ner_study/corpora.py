@@ -211,9 +211,13 @@ class Corpus:
         return hashlib.sha256(blob.encode('utf-8')).hexdigest()[:12]
 
     def check_labels(self):
-        "Raise `CorpusError` if dev or test use a tag that train never has, or a split is empty."
+        "Raise `CorpusError` if dev or test use a tag that train never has, or a split is empty or holds no entity."
+        purpose = {'train': 'nothing to learn from', 'dev': 'nothing to choose a checkpoint by', 'test': 'nothing to score'}
         for name, sents in self.splits.items():
             if not sents: raise CorpusError(f"corpus {self.name!r}: the {name} split is empty")
+            if all(t == 'O' for s in sents for t in s.tags):
+                raise CorpusError(f"corpus {self.name!r}: the {name} split holds no entity (every tag of its {len(sents)} "
+                                  f"sentence{'s' * (len(sents) != 1)} is O): {purpose[name]}")
         known = {t for s in self.train for t in s.tags}
         for name in ('dev', 'test'):
             unseen = sorted({t for s in self.splits[name] for t in s.tags} - known)

@@ -14,8 +14,9 @@ import pandas as pd
 from .significance import strict_spans
 
 # %% auto #0
-__all__ = ['ERROR_KINDS', 'surface', 'training_surfaces', 'bucket_scores', 'seen_unseen_scores', 'length_scores',
-           'classify_entities', 'error_counts', 'type_confusion', 'error_list', 'disagreements', 'disagreement_html']
+__all__ = ['ERROR_KINDS', 'SEMEVAL_SCHEMES', 'surface', 'training_surfaces', 'bucket_scores', 'seen_unseen_scores',
+           'length_scores', 'classify_entities', 'type_confusion', 'error_list', 'semeval_scores', 'error_counts',
+           'disagreements', 'disagreement_html']
 
 # %% ../nbs/11_errors.ipynb #d59681b3
 def surface(tokens: list[str], span: tuple[str, int, int]) -> str:
@@ -85,11 +86,6 @@ def classify_entities(gold: list[list[str]], pred: list[list[str]]) -> pd.DataFr
     return pd.DataFrame(rows, columns=['sentence', 'start', 'end', 'gold_type', 'predicted_type', 'kind'])
 
 
-def error_counts(gold, pred) -> pd.Series:
-    "How many entities of each kind (`ERROR_KINDS`)."
-    return classify_entities(gold, pred)['kind'].value_counts().reindex(ERROR_KINDS, fill_value=0)
-
-
 def type_confusion(gold, pred) -> pd.DataFrame:
     "Gold type (rows, plus 'none' for spurious predictions) against the predicted type it was taken for (plus 'missed')."
     df = classify_entities(gold, pred)
@@ -114,6 +110,37 @@ def error_list(tokens: list[list[str]], gold: list[list[str]], pred: list[list[s
         rows.append({'sentence': r.sentence, 'kind': r.kind, 'gold entity': entity, 'gold type': '' if r.kind == 'spurious' else r.gold_type,
                      'marked': marked, 'marked type': '' if r.kind == 'missed' else r.predicted_type, 'text': ' '.join(toks)})
     return pd.DataFrame(rows, columns=['sentence', 'kind', 'gold entity', 'gold type', 'marked', 'marked type', 'text'])
+
+# %% ../nbs/11_errors.ipynb #92879c30
+SEMEVAL_SCHEMES = {'strict': 'strict', 'exact': 'exact boundary', 'partial': 'partial overlap', 'ent_type': 'type'}
+_SEMEVAL_COUNTS = ['correct', 'incorrect', 'partial', 'missed', 'spurious']
+
+
+def _entity_dicts(tags: list[list[str]]) -> list[list[dict]]:
+    "Each sentence's strict IOB2 entities as nervaluate's dictionaries (end inclusive)."
+    return [[{'label': t, 'start': s, 'end': e - 1} for t, s, e in sorted(strict_spans(ts), key=lambda x: x[1])] for ts in tags]
+
+
+def semeval_scores(gold: list[list[str]], pred: list[list[str]]) -> pd.DataFrame:
+    "One row per SemEval-2013 scheme (strict, exact boundary, partial overlap, type): correct, incorrect, partial, missed, spurious, precision, recall, F1."
+    from nervaluate import Evaluator
+    g, p = _entity_dicts(gold), _entity_dicts(pred)
+    types = sorted({e['label'] for doc in g + p for e in doc})
+    cols = _SEMEVAL_COUNTS + ['precision', 'recall', 'f1']
+    if not types: return pd.DataFrame(0, index=pd.Index(list(SEMEVAL_SCHEMES.values()), name='scheme'), columns=cols)
+    overall = Evaluator(g, p, tags=types, loader='dict').evaluate()['overall']
+    return pd.DataFrame([{c: getattr(overall[k], c) for c in cols} for k in SEMEVAL_SCHEMES],
+                        index=pd.Index(list(SEMEVAL_SCHEMES.values()), name='scheme'))
+
+
+def error_counts(gold, pred) -> pd.Series:
+    "How many entities of each kind (`ERROR_KINDS`), counted from the SemEval schemes (see above)."
+    s = semeval_scores(gold, pred)
+    correct = s.loc['strict', 'correct']
+    wrong_type, wrong_boundary = s.loc['exact boundary', 'correct'] - correct, s.loc['type', 'correct'] - correct
+    counts = [correct, wrong_type, wrong_boundary, s.loc['strict', 'incorrect'] - wrong_type - wrong_boundary,
+              s.loc['strict', 'missed'], s.loc['strict', 'spurious']]
+    return pd.Series([int(c) for c in counts], index=ERROR_KINDS, name='count')
 
 # %% ../nbs/11_errors.ipynb #a4b2b1ad
 def disagreements(tokens: list[list[str]], gold: list[list[str]], preds: dict[str, list[list[str]]]) -> pd.DataFrame:

@@ -23,8 +23,8 @@ import torch
 from .bert import BertConfig, BertTagger
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .encoding import CHECKPOINT_FORMAT
-from .learner import (TrainConfig, combine_loads, evaluate_tagger, fit, pick_device, predict_tags,
-                               seed_everything, write_json_atomic)
+from .learner import TrainConfig, evaluate_tagger, fit, predict_tags, seed_everything, write_json_atomic
+from .machine import combine_loads, cpu_identity, numerics_fingerprint, pick_device
 from .lstm import BiLstmCrfTagger, LstmConfig
 from .metrics import token_confusion
 from .vectors import STATIC_SOURCES
@@ -108,7 +108,7 @@ def experiment_from_params(model: str = 'lstm', corpus: str = 'wnut16', epochs: 
                            batch_size: int | None = None, lr: float | None = None, output_dir: str = 'runs',
                            max_train_sentences: int = 0, encoder: str | None = None, freeze_encoder: bool | None = None,
                            vectors: str | None = None, freeze_vectors: bool | None = None, split_seed: int = 13,
-                           patience: int | None = None, min_steps: int = 0) -> Experiment:
+                           patience: int | None = None, min_steps: int = 0, bf16: bool = False) -> Experiment:
     "Map the report's flat parameters onto an `Experiment` of contestant `model`; `None` means the contestant's default. Bad values raise `ValueError`."
     if model not in CONTESTANTS:
         raise ValueError(f"model={model!r} is not a contestant of this study; valid values: {', '.join(CONTESTANTS)}")
@@ -122,7 +122,7 @@ def experiment_from_params(model: str = 'lstm', corpus: str = 'wnut16', epochs: 
                                   ('split_seed', split_seed, int, 0), ('patience', patience, int, 1), ('min_steps', min_steps, int, 0)]:
         check(name, value, kind, lo)
     if not isinstance(corpus, str) or not corpus.strip(): raise ValueError(f'corpus={corpus!r}: give a corpus name or path')
-    for name, value in [('freeze_encoder', freeze_encoder), ('freeze_vectors', freeze_vectors)]:
+    for name, value in [('freeze_encoder', freeze_encoder), ('freeze_vectors', freeze_vectors), ('bf16', bf16)]:
         if value is not None and not isinstance(value, bool): raise ValueError(f'{name}={value!r}: expected True or False')
     for name, value in [('encoder', encoder), ('vectors', vectors)]:
         if value is not None and not isinstance(value, str): raise ValueError(f'{name}={value!r}: expected a name or a path')
@@ -141,7 +141,7 @@ def experiment_from_params(model: str = 'lstm', corpus: str = 'wnut16', epochs: 
     overrides = {k: v for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience).items() if v is not None}
     if getattr(tagger, 'freeze_encoder', False) and lr is None: overrides['lr'] = 1e-3  # a head alone learns faster
     train = replace(DEFAULT_TRAINING[contestant.family], **contestant.train, seed=seed, max_train_sentences=max_train_sentences,
-                    min_steps=min_steps, **overrides)
+                    min_steps=min_steps, bf16=bf16, **overrides)
     return Experiment(model, CorpusSpec(corpus, split_seed=split_seed), train, tagger, output_dir)
 
 # %% ../nbs/07_experiment.ipynb #e95a12e3
@@ -187,11 +187,12 @@ class RunResult:
 
 
 def environment() -> dict:
-    "Library versions and hardware, recorded with every run."
+    "Library versions and hardware, recorded with every run: the CPU, the kernels torch picks on it, the threads."
     import seqeval, transformers
+    cpu = cpu_identity()
     return {'python': platform.python_version(), 'torch': torch.__version__, 'transformers': transformers.__version__,
-            'seqeval': getattr(seqeval, '__version__', '1.2.2+'), 'platform': platform.platform(),
-            'device': str(pick_device()), 'torch_threads': torch.get_num_threads(),
+            'seqeval': getattr(seqeval, '__version__', '1.2.2+'), 'platform': platform.platform(), 'cpu': cpu['name'],
+            'cpu_kernels': cpu['torch_kernels'], 'device': str(pick_device()), 'torch_threads': torch.get_num_threads(),
             'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
@@ -247,6 +248,8 @@ def run_experiment(exp: Experiment, corpus: Corpus | None = None, retrain: bool 
         # the load beside the training passes (every epoch, resumed ones included): busy = other processes shared the cores
         'machine': combine_loads(history['machine'].tolist() if 'machine' in history else []),
         'environment': environment(),
+        # what decides the run's floats besides configuration and seed: equal fingerprints, equal results (04a_machine)
+        'numerics': numerics_fingerprint(),
     }
     write_json_atomic(pred_path, test_pred)
     write_json_atomic(metrics_path, metrics)

@@ -22,14 +22,13 @@ import torch
 from tqdm import tqdm as _tqdm  # text bars: they show in papermill reports and their HTML (no widgets needed)
 
 from .encoding import length_grouped_batches
+from .machine import MachineLoad, pick_device, use_bf16
 from .metrics import evaluate_tags
 
 # %% auto #0
-__all__ = ['BUSY_OTHER_CORES', 'LOSS_UNIT', 'progress_bar', 'write_atomic', 'write_json_atomic', 'torch_save_atomic',
-           'save_tagger', 'MachineLoad', 'is_busy', 'combine_loads', 'sample_load', 'auto_threads', 'busy_warning',
-           'TrainConfig', 'seed_everything', 'pick_device', 'predict_tags', 'mean_loss', 'evaluate_tagger',
-           'loss_weight', 'share_rows', 'share_batch', 'share_loss', 'LossModule', 'distributed_accelerator',
-           'LazyAdamW', 'clip_gradients', 'fit']
+__all__ = ['LOSS_UNIT', 'progress_bar', 'write_atomic', 'write_json_atomic', 'torch_save_atomic', 'save_tagger', 'TrainConfig',
+           'seed_everything', 'predict_tags', 'mean_loss', 'evaluate_tagger', 'loss_weight', 'share_rows',
+           'share_batch', 'share_loss', 'LossModule', 'distributed_accelerator', 'LazyAdamW', 'clip_gradients', 'fit']
 
 # %% ../nbs/05_learner.ipynb #94b6b84c
 def progress_bar(iterable=None, *, show: bool = True, **kwargs):
@@ -77,82 +76,6 @@ def save_tagger(tagger, folder: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True); raise
     return folder
 
-# %% ../nbs/05_learner.ipynb #a10ad002
-BUSY_OTHER_CORES = 0.5  # other processes using at least this many cores on average: the measurement was shared
-
-
-def _machine_cpu_seconds() -> float | None:
-    "CPU seconds all processes have used since boot (busy time of every core, from /proc/stat); None where unavailable."
-    try:
-        fields = Path('/proc/stat').read_text().split('\n', 1)[0].split()[1:]
-        user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
-    except (OSError, ValueError): return None
-    return (user + nice + system + irq + softirq + steal) / os.sysconf('SC_CLK_TCK')
-
-
-class MachineLoad:
-    "Measures one piece of work and what else ran beside it: call `stop()` at its end for a dict of the figures. `children`: the CPU time of finished (waited-for) child processes counts as the work's own."
-    def __init__(self, children: bool = False):
-        self.cores, self.children = os.cpu_count() or 1, children
-        self.load_start = os.getloadavg()[0]
-        self.machine0, self.cpu0, self.t0 = _machine_cpu_seconds(), self._cpu(), time.perf_counter()
-
-    def _cpu(self) -> float:
-        t = os.times()
-        return time.process_time() + (t.children_user + t.children_system if self.children else 0.0)
-
-    def stop(self) -> dict:
-        wall, cpu = time.perf_counter() - self.t0, self._cpu() - self.cpu0
-        machine1 = _machine_cpu_seconds()
-        other = (max(0.0, (machine1 - self.machine0) - cpu) / wall if self.machine0 is not None and machine1 is not None and wall > 0
-                 else None)
-        load_end = os.getloadavg()[0]
-        return {'wall_seconds': wall, 'cpu_seconds': cpu, 'load_average_start': self.load_start, 'load_average_end': load_end,
-                'other_processes_cores': other, 'cores': self.cores,
-                'busy': is_busy(other, self.load_start, self.cores)}
-
-
-def is_busy(other_cores: float | None, load_start: float, cores: int) -> bool:
-    "The rule for marking work busy: other processes used >= `BUSY_OTHER_CORES` cores, or (no CPU counters) the load at the start exceeded the cores."
-    return other_cores >= BUSY_OTHER_CORES if other_cores is not None else load_start > cores
-
-
-def combine_loads(parts: list[dict]) -> dict:
-    "One figure for work measured in parts (the epochs of a run, perhaps over several processes): sums, the first start, the last end, the time-weighted other-process cores."
-    parts = [p for p in parts if p]
-    if not parts: return {}
-    wall = sum(p['wall_seconds'] for p in parts)
-    known = [p for p in parts if p.get('other_processes_cores') is not None]
-    other = (sum(p['other_processes_cores'] * p['wall_seconds'] for p in known) / max(1e-9, sum(p['wall_seconds'] for p in known))
-             if known else None)
-    out = {'wall_seconds': wall, 'cpu_seconds': sum(p['cpu_seconds'] for p in parts),
-           'load_average_start': parts[0]['load_average_start'], 'load_average_end': parts[-1]['load_average_end'],
-           'other_processes_cores': other, 'cores': parts[0]['cores']}
-    out['busy'] = is_busy(other, out['load_average_start'], out['cores'])
-    return out
-
-
-def sample_load(seconds: float) -> dict:
-    "What the machine is doing right now: `MachineLoad` over `seconds` of this process sleeping."
-    m = MachineLoad(); time.sleep(seconds); return m.stop()
-
-
-def auto_threads(sample_seconds: float = 0.25) -> int:
-    "Torch threads for work that shares the machine: one per core that other processes leave free right now, at least one."
-    s = sample_load(sample_seconds)
-    other = s['other_processes_cores'] if s['other_processes_cores'] is not None else s['load_average_start']
-    return max(1, min(s['cores'], round(s['cores'] - other)))
-
-
-def busy_warning() -> str | None:
-    "A one-line warning when other processes are using the machine right now (sampled for half a second), else None."
-    s = sample_load(0.5)
-    if not s['busy']: return None
-    what = (f"other processes are using {s['other_processes_cores']:.1f} of {s['cores']} cores" if s['other_processes_cores'] is not None
-            else f"the load average is {s['load_average_start']:.1f} on {s['cores']} cores")
-    return f'warning: the machine is busy ({what}): training times measured now are not comparable; runs trained now are marked busy'
-
-
 # %% ../nbs/05_learner.ipynb #0e310f4a
 @dataclass
 class TrainConfig:
@@ -187,10 +110,6 @@ def seed_everything(seed: int):
     "Seed Python, NumPy and torch (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
-
-def pick_device() -> torch.device:
-    "CUDA when present, else CPU."
-    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
 # %% ../nbs/05_learner.ipynb #16a05aff
 @torch.no_grad()
@@ -355,7 +274,8 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
               {'params': [p for n, p in tagger.named_parameters() if p.requires_grad and no_decay(n)], 'weight_decay': 0.0}]
     # the fused kernel updates all parameters in one pass (the unfused loop was a fifth of a BERT step on 2 CPU cores)
     optimizer = LazyAdamW(groups, lr=cfg.lr, fused=device.type in ('cpu', 'cuda'))
-    autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16)
+    bf16 = use_bf16(cfg.bf16, device.type, 'training', log)  # float32, with one line saying why, where bfloat16 is not native
+    autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     passes = cfg.passes_per_epoch(len(train))
     total = passes * math.ceil(len(train) / cfg.batch_size) * cfg.epochs
     scheduler = _linear_schedule(optimizer, int(cfg.warmup_ratio * total), total)

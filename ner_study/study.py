@@ -11,7 +11,8 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from statistics import NormalDist
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -23,14 +24,18 @@ from .corpora import Corpus, CorpusSpec, load_corpus
 from .errors import ERROR_KINDS, error_counts, length_scores, seen_unseen_scores, type_confusion
 from .experiment import CONTESTANTS, TAGGERS, Experiment, experiment_from_params
 from .learner import TrainConfig, progress_bar, write_atomic, write_json_atomic
+from .errors import semeval_scores
+from .power import DetectableDifference, aso, aso_in_words, detectable_difference, z_sum
 from .significance import paired_test
 
 # %% auto #0
 __all__ = ['FAMILY_TITLES', 'title', 'StudyConfig', 'experiment_from_dict', 'is_finished', 'finished_run', 'run_in_child',
            'StudyRun', 'run_study', 'runs_table', 'mean_std', 'per_type_table', 'significance_table', 'error_tables',
-           'save_tables', 'ladder_significance', 'ladder_table', 'best_of_families', 'headline', 'busy_runs',
-           'busy_note', 'lead_over_ladder', 'answer', 'plot_ladder', 'plot_seed_scores', 'plot_per_type', 'plot_costs',
-           'plot_learning_curves', 'plot_buckets', 'plot_error_kinds', 'plot_type_confusion']
+           'save_tables', 'semeval_table', 'boundaries_and_types', 'ladder_significance', 'pair_power', 'ladder_power',
+           'ladder_table', 'best_of_families', 'headline', 'busy_runs', 'busy_note', 'lead_over_ladder', 'answer',
+           'test_set_floor', 'seed_order', 'seed_stop_reason', 'pair_difference', 'grow_top_seeds', 'seed_stop_words',
+           'plot_ladder', 'plot_seed_scores', 'plot_per_type', 'plot_costs', 'plot_learning_curves', 'plot_buckets',
+           'plot_error_kinds', 'plot_type_confusion']
 
 # %% ../nbs/12_study.ipynb #280506e5
 def title(model: str) -> str:
@@ -53,10 +58,13 @@ class StudyConfig:
     split_seed: int = 13
     encoder: str = 'minilm'
     output_dir: str = 'runs'
+    auto_seeds: bool = False        # grow top_seeds until the verdict is decided (`grow_top_seeds`)
+    seed_budget: float = 10.0       # minutes of extra training `auto_seeds` may spend
 
     @classmethod
     def from_params(cls, corpus='wnut16', models='all', seeds=1, top_seeds=2, first_seed=42, fractions='0.1,0.25,0.5,1', curve_seeds=1,
-                    curve_steps=0.5, epochs=None, max_train_sentences=0, split_seed=13, encoder='minilm', output_dir='runs'):
+                    curve_steps=0.5, epochs=None, max_train_sentences=0, split_seed=13, encoder='minilm', output_dir='runs',
+                    seed_budget=10.0):
         "Build from the comparison report's parameters; a bad value raises `ValueError` naming the parameter."
         def listed(name, value, conv):
             try: return tuple(conv(v) for v in (value.split(',') if isinstance(value, str) else
@@ -68,9 +76,13 @@ class StudyConfig:
         if bad or len(set(names)) < 2 or len(set(names)) != len(names):
             raise ValueError(f'models={",".join(names)!r}: give two or more different contestants (or all) of '
                              f'{", ".join(CONTESTANTS)}, e.g. lstm,bert')
+        auto = isinstance(top_seeds, str) and top_seeds.strip().lower() == 'auto'
+        if auto: top_seeds = 2  # the headline pair starts with two seeds and grows (`grow_top_seeds`)
+        if isinstance(seed_budget, bool) or not isinstance(seed_budget, (int, float)) or seed_budget < 0:
+            raise ValueError(f'seed_budget={seed_budget!r}: expected minutes, a number >= 0')
         for name, n in [('seeds', seeds), ('top_seeds', top_seeds), ('first_seed', first_seed)]:
             if isinstance(n, bool) or not isinstance(n, int) or n < (name != 'first_seed'):
-                raise ValueError(f'{name}={n!r}: expected a number >= {int(name != "first_seed")}')
+                raise ValueError(f'{name}={n!r}: expected a number >= {int(name != "first_seed")}' + (" or 'auto'" * (name == 'top_seeds')))
         top_seeds = max(seeds, top_seeds)
         fr = listed('fractions', fractions, float)
         if not fr or any(not 0 < f <= 1 for f in fr): raise ValueError(f'fractions={fractions!r}: expected numbers in (0, 1]')
@@ -80,7 +92,7 @@ class StudyConfig:
             raise ValueError(f'curve_steps={curve_steps!r}: expected a share of the full run\'s steps, 0 to 10')
         cfg = cls(corpus, tuple(m for m in CONTESTANTS if m in names), tuple(range(first_seed, first_seed + seeds)),
                   tuple(range(first_seed, first_seed + top_seeds)), tuple(sorted(set(fr) | {1.0})), curve_seeds, float(curve_steps),
-                  epochs, max_train_sentences, split_seed, encoder, output_dir)
+                  epochs, max_train_sentences, split_seed, encoder, output_dir, auto, float(seed_budget))
         for m in cfg.models: cfg.experiment(m, first_seed)  # the shared parameters are checked by the experiment itself
         return cfg
 
@@ -261,6 +273,24 @@ def save_tables(tables: dict[str, pd.DataFrame], folder: str | Path, extra: dict
     written.append(write_json_atomic(folder / 'summary.json', summary))
     return written
 
+
+def semeval_table(runs: list[StudyRun], corpus: Corpus, models: list[str]) -> pd.DataFrame:
+    "The SemEval-2013 schemes (`11_errors`) of each model's test predictions, mean over its full-data seeds: one row per scheme and model."
+    gold, parts = [s.tags for s in corpus.test], []
+    for r in runs:
+        if r.fraction != 1.0 or r.model not in models: continue
+        parts.append(semeval_scores(gold, r.test_pred).reset_index().assign(model=r.model, seed=r.seed))
+    df = pd.concat(parts, ignore_index=True)
+    return df.groupby(['scheme', 'model'], sort=False).mean(numeric_only=True).drop(columns='seed')
+
+
+def boundaries_and_types(table: pd.DataFrame) -> str:
+    "A sentence per model: how many points of F1 wrong types and wrong boundaries cost it (exact boundary and type F1 above strict)."
+    f1 = table['f1'].unstack('model')
+    return ' '.join(f"{title(m)}: wrong types cost it {100 * (f1.loc['exact boundary', m] - f1.loc['strict', m]):.1f} points of F1 "
+                    f"(exact-boundary F1 {f1.loc['exact boundary', m]:.3f} against strict {f1.loc['strict', m]:.3f}), wrong boundaries "
+                    f"{100 * (f1.loc['type', m] - f1.loc['strict', m]):.1f} (type F1 {f1.loc['type', m]:.3f})." for m in f1.columns)
+
 # %% ../nbs/12_study.ipynb #4a1d0002
 def ladder_significance(runs: list[StudyRun], corpus: Corpus, ladders: dict[str, list[str]], trials: int = 10_000) -> pd.DataFrame:
     "The paired test of every rung against the rung below it, one row per shared seed."
@@ -271,8 +301,28 @@ def ladder_significance(runs: list[StudyRun], corpus: Corpus, ladders: dict[str,
     return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
 
-def ladder_table(rt: pd.DataFrame, lsig: pd.DataFrame, ladders: dict[str, list[str]], alpha: float = 0.05) -> pd.DataFrame:
-    "One row per rung: test F1 and token accuracy (mean ± sd), the change from the rung below and its significance, training time and size."
+def pair_power(runs: list[StudyRun], corpus: Corpus, a: str, b: str, trials: int = 2000) -> DetectableDifference | None:
+    "What the study can detect between contestants `a` and `b` (`10a_power`): over the seeds both have on the full training data; None without one."
+    full = {(r.model, r.seed): r for r in runs if r.fraction == 1.0}
+    seeds = sorted({s for m, s in full if m == a} & {s for m, s in full if m == b})
+    if not seeds: return None
+    return detectable_difference([s.tags for s in corpus.test], [full[a, s].test_pred for s in seeds],
+                                 [full[b, s].test_pred for s in seeds], trials=trials)
+
+
+def ladder_power(runs: list[StudyRun], corpus: Corpus, ladders: dict[str, list[str]]) -> dict[str, DetectableDifference]:
+    "The detectable difference of every rung against the rung below it, by rung."
+    out = {}
+    for rungs in ladders.values():
+        for below, rung in zip(rungs, rungs[1:]):
+            dd = pair_power(runs, corpus, below, rung)
+            if dd is not None: out[rung] = dd
+    return out
+
+
+def ladder_table(rt: pd.DataFrame, lsig: pd.DataFrame, ladders: dict[str, list[str]], alpha: float = 0.05,
+                 power: dict[str, DetectableDifference] | None = None) -> pd.DataFrame:
+    "One row per rung: test F1 and token accuracy (mean ± sd), the change from the rung below, its significance and (given `power`) the floors below which such a change cannot be seen, training time and size."
     full = rt[rt['fraction'] == 1.0]
     rows = []
     for family, rungs in ladders.items():
@@ -283,10 +333,17 @@ def ladder_table(rt: pd.DataFrame, lsig: pd.DataFrame, ladders: dict[str, list[s
                          'Δ F1 (points)': f"{s['delta'].mean() * 100:+.1f}" if len(s) else '',
                          'p (per seed)': ', '.join(f'{p:.2g}' for p in s['p_value']) if len(s) else '',
                          'significant': f"{int((s['p_value'] < alpha).sum())} of {len(s)}" if len(s) else '',
+                         **({} if power is None else _floors(power.get(m))),
                          'token accuracy': mean_std(r, 'model', ['token_accuracy']).iloc[0, 0],
                          'dev F1': f"{r['dev_f1'].mean():.3f}", 'train time': f"{r['train_seconds'].mean():.0f} s",
                          'trainable params': f"{r['trainable_parameters'].mean() / 1e6:.2f} M"})
     return pd.DataFrame(rows).set_index(['family', 'model'])
+
+
+def _floors(dd: DetectableDifference | None) -> dict:
+    "The floor columns of a ladder row, in F1 points ('—' where there is nothing to compare or one seed)."
+    if dd is None: return {'test floor': '', 'seed floor': ''}
+    return {'test floor': f'{100 * dd.test_floor:.1f}', 'seed floor': '—' if dd.seed_floor is None else f'{100 * dd.seed_floor:.1f}'}
 
 # %% ../nbs/12_study.ipynb #f42b3c80
 FAMILY_TITLES = {'lstm': 'BiLSTM', 'bert': 'BERT'}
@@ -302,8 +359,8 @@ def best_of_families(rt: pd.DataFrame, ladders: dict[str, list[str]]) -> list[st
     return [r[0] for r in list(ranked.values())[:2]]
 
 
-def headline(runs: pd.DataFrame, sig: pd.DataFrame, a: str, b: str, alpha: float = 0.05) -> str:
-    "A markdown paragraph: the winner on mean test F1, the margin, the significance over seed pairs, and the cost ratios."
+def headline(runs: pd.DataFrame, sig: pd.DataFrame, a: str, b: str, alpha: float = 0.05, power: DetectableDifference | None = None) -> str:
+    "A markdown paragraph: the winner on mean test F1, the margin, the significance over seed pairs (and, given `power`, what a tie can and cannot mean), and the cost ratios."
     full = runs[runs['fraction'] == 1.0]
     g = full.groupby('model')
     mean, sd, n = g['f1'].mean(), g['f1'].std(ddof=1).fillna(0), g['f1'].size()
@@ -319,6 +376,9 @@ def headline(runs: pd.DataFrame, sig: pd.DataFrame, a: str, b: str, alpha: float
     text += (f"The paired test finds the difference significant (p < {alpha}) for {n_sig} of {len(sig)} seed pairs "
              f"(largest p = {sig['p_value'].max():.2g})" + ('. ' if decided else ': on this test set the two tie, neither is shown to be better. ')
              if len(sig) else '')
+    if power is not None and not decided:
+        words = power.in_words(mean[win] - mean[lose])
+        text += words[0].upper() + words[1:] + ' '
     speed = ratio('test_words_per_second')
     text += (f"It costs {ratio('train_seconds'):.1f}× the training time ({cost.loc[win, 'train_seconds']:.0f} s vs "
              f"{cost.loc[lose, 'train_seconds']:.0f} s), {ratio('trainable_parameters'):.1f}× the trainable parameters, "
@@ -361,10 +421,83 @@ def lead_over_ladder(runs: pd.DataFrame, reference: str, rungs: list[str]) -> st
     return text
 
 # %% ../nbs/12_study.ipynb #4a1d0007
-def answer(runs: pd.DataFrame, sig: pd.DataFrame, a: str, b: str, ladders: dict[str, list[str]]) -> str:
-    "The headline paragraph on the pair `a`, `b`, then where `b` stands against each rung of `a`'s family (when they are of two families)."
+def answer(runs: pd.DataFrame, sig: pd.DataFrame, a: str, b: str, ladders: dict[str, list[str]],
+           power: DetectableDifference | None = None) -> str:
+    "The headline paragraph on the pair `a`, `b` (with `power`: what its tie can mean), then where `b` stands against each rung of `a`'s family (when they are of two families)."
     rungs = next((r for r in ladders.values() if a in r and b not in r), [])
-    return headline(runs, sig, a, b) + ('\n\n' + lead_over_ladder(runs, b, rungs) if rungs else '')
+    return headline(runs, sig, a, b, power=power) + ('\n\n' + lead_over_ladder(runs, b, rungs) if rungs else '')
+
+
+def test_set_floor(power: DetectableDifference, a: str, b: str, corpus_name: str) -> str:
+    "The sentence that opens the report: what the test split can decide between the headline pair, before any result."
+    return (f"{corpus_name}'s test split has {power.entities} entities. Between {title(a)} and {title(b)}, a difference in test F1 "
+            f"smaller than **{100 * power.test_floor:.1f} points** cannot be detected on it however many seeds are trained (its "
+            f"test-set floor: a paired test at α = {power.alpha:g} finds such a difference with probability {power.power:.0%}); "
+            f"with the study's {power.seeds} seed{'s' * (power.seeds != 1)} the smallest detectable difference is "
+            f"{100 * power.value:.1f} points.")
+
+
+def seed_order(runs: pd.DataFrame, a: str, b: str) -> str:
+    "Almost Stochastic Order (`10a_power`) of the better contestant's test F1 over seeds against the other's, in a sentence."
+    full = runs[runs['fraction'] == 1.0]
+    scores = {m: full.loc[full['model'] == m, 'f1'].to_numpy() for m in (a, b)}
+    if min(len(s) for s in scores.values()) < 2:
+        return 'Almost Stochastic Order compares the two score distributions over seeds; it needs at least two seeds of each.'
+    win, lose = sorted((a, b), key=lambda m: -scores[m].mean())
+    return aso_in_words(aso(scores[win], scores[lose]), title(win), title(lose), (len(scores[win]), len(scores[lose])))
+
+# %% ../nbs/12_study.ipynb #5aeafce0
+def seed_stop_reason(power: DetectableDifference, difference: float, spent: float, budget: float, next_cost: float,
+                     alpha: float = 0.05) -> str | None:
+    "Why adding seeds stops now ('decided', 'seed floor', 'budget'; see above), or None to add one; `spent`, `budget`, `next_cost` in seconds."
+    if power.seed_sd is not None:
+        se = power.value / z_sum(power.alpha, power.power)
+        if (abs(difference) > NormalDist().inv_cdf(1 - alpha / 2) * se) if se > 0 else difference != 0: return 'decided'
+        if power.seed_floor <= power.test_floor: return 'seed floor'
+    return 'budget' if spent + next_cost > budget else None
+
+
+def pair_difference(rt: pd.DataFrame, a: str, b: str) -> float:
+    "Mean test F1 of `b` minus that of `a`, over their full-data runs."
+    mean = rt[rt['fraction'] == 1.0].groupby('model')['f1'].mean()
+    return float(mean[b] - mean[a])
+
+
+def grow_top_seeds(cfg: StudyConfig, corpus: Corpus, runs: list[StudyRun], progress: bool = True, max_seeds: int = 20
+                   ) -> tuple[list[StudyRun], StudyConfig, dict]:
+    "Add a seed to the families' top rungs at a time until `seed_stop_reason` stops it: the runs, the grown configuration, and what stopped it."
+    spent = 0.0
+    while True:
+        rt = runs_table(runs)
+        a, b = best_of_families(rt, cfg.ladders())
+        power = pair_power(runs, corpus, a, b)
+        full = rt[(rt['fraction'] == 1.0) & rt['model'].isin([a, b])]
+        next_cost = full.groupby('model')['train_seconds'].mean().sum() * 1.25 + 20  # evaluation and process start besides
+        reason = seed_stop_reason(power, pair_difference(rt, a, b), spent, cfg.seed_budget * 60, next_cost)
+        if reason is None and not {a, b} <= set(cfg.curve_models()): reason = 'not the top rungs'
+        if reason is None and len(cfg.top_seeds) >= max_seeds: reason = 'seed limit'
+        if reason:
+            return runs, cfg, {'reason': reason, 'seeds': len(cfg.top_seeds), 'minutes': spent / 60, 'budget': cfg.seed_budget,
+                               'next_minutes': next_cost / 60, 'pair': [a, b]}
+        cfg = replace(cfg, top_seeds=cfg.top_seeds + (cfg.top_seeds[-1] + 1,))
+        t0 = time.perf_counter()
+        runs = run_study(cfg, corpus, progress=progress)
+        spent += time.perf_counter() - t0
+
+
+def seed_stop_words(stop: dict, power: DetectableDifference) -> str:
+    "What stopped `grow_top_seeds`, in a sentence for the report."
+    n = f"{stop['seeds']} seeds"
+    return {'decided': f"Seeds were added to the headline pair until the verdict was decided: with {n} the mean difference is "
+                       "significant against the noise of both the test set and the seeds.",
+            'seed floor': f"Seeds were added to the headline pair until more could no longer help: with {n} the seed floor "
+                          f"({100 * (power.seed_floor or 0):.1f} points) is at or below the test-set floor ({100 * power.test_floor:.1f}), "
+                          "which only a larger test set lowers.",
+            'budget': f"Seeds were added to the headline pair until the time budget ran out: {stop['minutes']:.0f} of "
+                      f"{stop['budget']:g} minutes spent, and another seed pair would take about {stop['next_minutes']:.0f}; {n}.",
+            'seed limit': f"Seeds were added to the headline pair up to the limit of {n}.",
+            'not the top rungs': f"No seeds were added: the headline pair chosen on dev is not the families' top rungs, which get "
+                                 f"the extra seeds ({n})."}[stop['reason']]
 
 # %% ../nbs/12_study.ipynb #5b9be5db
 def _named(df: pd.DataFrame) -> pd.DataFrame:

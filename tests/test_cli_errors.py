@@ -25,6 +25,9 @@ def files(tmp_path_factory):
     (d / 'malformed.conll').write_text('Paris B-LOC\njustonetoken\n', encoding='utf-8')
     (d / 'latin1.conll').write_bytes('Paris B-LOC\nMünchen B-LOC\n'.encode('latin-1'))
     (d / 'latin1.txt').write_bytes('Grüße aus München\n'.encode('latin-1'))
+    (d / 'no-test-entities').mkdir()  # a corpus whose test split has nothing to detect
+    for split, text in [('train', 'Paris B-LOC\nis O\n\nBerlin B-LOC\n'), ('dev', 'Rome B-LOC\n'), ('test', 'hello O\nthere O\n')]:
+        (d / 'no-test-entities' / f'{split}.conll').write_text(text, encoding='utf-8')
     return {'good': good, 'broken': broken, 'empty': d / 'empty', 'dir': d}
 
 
@@ -33,6 +36,7 @@ CASES = [
     (['fit', '--model', 'lstm', '--corpus', '/nonexistent/file.conll'], "'/nonexistent/file.conll': no such file or folder"),
     (['fit', '--model', 'lstm', '--corpus', '{dir}/malformed.conll'], 'malformed.conll:2: expected a token and a tag'),
     (['fit', '--model', 'lstm', '--corpus', '{dir}/latin1.conll'], 'latin1.conll:2: not UTF-8'),
+    (['fit', '--model', 'lstm', '--corpus', '{dir}/no-test-entities'], "the test split holds no entity (every tag of its 1 sentence is O): nothing to score"),
     (['fit', '--model', 'gru'], "model='gru' is not a contestant of this study; valid values: lstm-word, lstm-char"),
     (['fit', '--model', 'lstm', '--epochs', '0'], 'epochs'),
     (['fit', '--model', 'lstm', '--corpus', 'conll2003'], "corpus 'conll2003': not a local file or folder, and the Hugging Face hub cannot be reached"),

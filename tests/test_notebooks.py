@@ -14,10 +14,25 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / 'nbs').glob('*.ipynb'))
 
 
+def makefile_variable(name: str) -> dict:
+    "The settings of a Makefile variable of `NAME=value` words (`NB_ENV`, `REFERENCE_NUMERICS`), variables in it expanded."
+    line = next(l for l in (ROOT / 'Makefile').read_text().splitlines() if re.match(rf'{name}\s*:=', l))
+    env = {}
+    for word in shlex.split(line.split(':=', 1)[1]):
+        inner = re.fullmatch(r'\$\((\w+)\)', word)
+        env.update(makefile_variable(inner[1]) if inner else [word.split('=', 1)])
+    return env
+
+
 def notebook_env() -> dict:
     "The environment the Makefile runs the notebooks in (its NB_ENV line), so this test and `make test` cannot drift apart."
-    line = next(l for l in (ROOT / 'Makefile').read_text().splitlines() if l.startswith('NB_ENV'))
-    return dict(kv.split('=', 1) for kv in shlex.split(line.split(':=', 1)[1]))
+    return makefile_variable('NB_ENV')
+
+
+def test_the_makefile_runs_the_notebooks_under_the_reference_numerics():
+    from ner_study.machine import REFERENCE_NUMERICS
+    assert makefile_variable('REFERENCE_NUMERICS') == REFERENCE_NUMERICS
+    assert notebook_env().items() >= REFERENCE_NUMERICS.items() and notebook_env()['IN_TEST'] == '1'
 
 
 def test_every_notebook_carries_the_outputs_of_one_run():

@@ -10,6 +10,7 @@ import pytest
 
 import ner_study.study as study
 from ner_study.corpora import Corpus, CorpusSpec, Sentence, load_corpus
+from ner_study.power import DetectableDifference
 from ner_study.significance import paired_test
 from ner_study.metrics import evaluate_tags
 
@@ -110,3 +111,29 @@ def test_a_run_trained_beside_busy_processes_is_marked_busy(tmp_path, corpus_dir
     rt = study.runs_table(runs)
     assert rt['busy'].tolist() == [True, True] and study.busy_runs(rt) == '2 of 2 busy'
     assert 'other processes shared the cores' in study.busy_note(rt)
+
+
+def test_auto_top_seeds_stops_for_each_of_its_reasons(tmp_path, corpus_dir, corpus, monkeypatch):
+    """top_seeds='auto' on tiny runs, each new seed trained for real. What the tiny taggers' scores say is arbitrary, so the
+    statistics it decides by — the difference and its noise — are set for each case (their arithmetic is checked in nbs/)."""
+    params = dict(corpus=corpus_dir, models='lstm-word,bert-frozen', seeds=1, top_seeds='auto', fractions='1', epochs=1,
+                  max_train_sentences=24, output_dir=str(tmp_path))
+    cfg = study.StudyConfig.from_params(**params, seed_budget=30)
+    assert cfg.auto_seeds and cfg.top_seeds == (42, 43)
+    runs = study.run_study(cfg, corpus, progress=False)
+    def noise(test_se, seed_sd):  # the detectable difference of the seeds trained so far, with this noise
+        return lambda runs, corpus, a, b: DetectableDifference(test_se, seed_sd, len({r.seed for r in runs if r.model == a}), 40)
+    # seeds are noisier than the test set: with a small difference, a seed is added (trained now) until the seed floor
+    # reaches the test-set floor: 2.8 * 0.03 / sqrt(n) <= 2.8 * 0.02 at n = 3
+    monkeypatch.setattr(study, 'pair_power', noise(0.02, 0.03))
+    monkeypatch.setattr(study, 'pair_difference', lambda rt, a, b: 0.01)
+    grown_runs, grown, stop = study.grow_top_seeds(cfg, corpus, runs, progress=False)
+    assert (stop['reason'], stop['seeds'], grown.top_seeds) == ('seed floor', 3, (42, 43, 44)), stop
+    assert sorted((r.model, r.seed) for r in grown_runs if r.trained_now) == [('bert-frozen', 44), ('lstm-word', 44)]
+    # the same with no time left: the budget stops it at two seeds
+    _, _, stop = study.grow_top_seeds(study.StudyConfig.from_params(**params, seed_budget=0), corpus, runs, progress=False)
+    assert (stop['reason'], stop['seeds']) == ('budget', 2) and 'time budget ran out' in study.seed_stop_words(stop, noise(0.02, 0.03)(runs, 0, 'lstm-word', 0))
+    # a difference far beyond both noises: decided at once
+    monkeypatch.setattr(study, 'pair_difference', lambda rt, a, b: 0.3)
+    _, _, stop = study.grow_top_seeds(cfg, corpus, runs, progress=False)
+    assert (stop['reason'], stop['seeds']) == ('decided', 2)
