@@ -51,10 +51,13 @@ def test_bf16_trains_in_bfloat16_where_it_is_native(tmp_path):
     assert r.returncode == 0 and FALLBACK not in r.stdout, r.stdout + r.stderr
 
 
-def test_reproduce_names_a_missing_set_or_reference_in_one_line(tmp_path):
+def test_reproduce_names_a_missing_set_or_reference_in_one_line(tmp_path, capsys):
+    from ner_study.cli import main  # in this process: the command's error path, without a second start of torch
     reference = tmp_path / 'reference.json'
     reference.write_text(json.dumps({'sets': {'headline': [['lstm', 42]]}}))
-    r = subprocess.run(CLI + ['reproduce', '--reference', str(reference), '--set', 'everything'], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and r.stderr.count('\n') == 1 and "set 'everything'" in r.stderr and 'headline' in r.stderr, r.stderr
-    r = subprocess.run(CLI + ['reproduce', '--reference', str(tmp_path / 'none.json')], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and 'none.json' in r.stderr and r.stderr.count('\n') == 1, r.stderr
+    assert main(['reproduce', '--reference', str(reference), '--set', 'everything']) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and err.startswith('ner-study: error: ') and "set 'everything'" in err and 'headline' in err, err
+    assert main(['reproduce', '--reference', str(tmp_path / 'none.json')]) == 2
+    err = capsys.readouterr().err
+    assert 'none.json' in err and err.count('\n') == 1, err

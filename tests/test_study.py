@@ -116,6 +116,8 @@ def test_a_run_trained_beside_busy_processes_is_marked_busy(tmp_path, corpus_dir
 def test_auto_top_seeds_stops_for_each_of_its_reasons(tmp_path, corpus_dir, corpus, monkeypatch):
     """top_seeds='auto' on tiny runs, each new seed trained for real. What the tiny taggers' scores say is arbitrary, so the
     statistics it decides by — the difference and its noise — are set for each case (their arithmetic is checked in nbs/)."""
+    from ner_study.experiment import run_experiment  # in this process: the fresh-process path is the test above's
+    monkeypatch.setattr(study, 'run_in_child', lambda exp, retrain=False: run_experiment(exp, retrain=retrain, progress=False, log=lambda *_: None))
     params = dict(corpus=corpus_dir, models='lstm-word,bert-frozen', seeds=1, top_seeds='auto', fractions='1', epochs=1,
                   max_train_sentences=24, output_dir=str(tmp_path))
     cfg = study.StudyConfig.from_params(**params, seed_budget=30)
