@@ -14,7 +14,7 @@ def pytest_report_header(config):
     if not getattr(config.option, 'nbval', False): return None
     if reference_numerics_active():
         return 'notebooks: reference numerics (AVX2 kernels, one thread): every stored output is compared exactly'
-    why = reference_numerics_unavailable() or "this process does not run under them (make test-notebooks sets them)"
+    why = reference_numerics_unavailable() or "this process does not run under them; make test-notebooks sets them"
     return f'notebooks: no reference numerics here ({why}): the outputs of cells tagged {FLOAT_RESULTS} are not compared'
 
 
@@ -23,3 +23,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         cell = getattr(item, 'cell', None)  # nbval's notebook cells
         if cell is not None and FLOAT_RESULTS in cell.metadata.get('tags', []): item.options['check'] = False
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    line = pytest_report_header(config)  # again at the end, where `pytest -q` (make test) shows it
+    if line: terminalreporter.write_line(line)
