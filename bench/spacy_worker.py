@@ -1,30 +1,10 @@
-"""spaCy's NER as a contestant of the benchmark (bench/bench.py), run in its own venv (.venv-bench-spacy).
-
-Usage (the python of .venv-bench-spacy, see bench/install_spacy_venv.sh; run from the repository root):
+"""spaCy's NER as a peer of our BiLSTM-CRF in the benchmark, run in its own venv (.venv-bench-spacy, made by run.sh):
 
     .venv-bench-spacy/bin/python bench/spacy_worker.py SPEC.json
 
-SPEC.json keys: out (result JSON path), seed, epochs (quality run), quality_train (W-NUT 2016 training sentences,
-0 = all), wikiann (folder of WikiANN-en, '' = use W-NUT 2016 for throughput too), tp_train (WikiANN training
-sentences of the 1-epoch throughput run), infer (WikiANN test sentences to predict), batch_size (training sentences
-per update), threads (numpy/BLAS threads, 0 = library default), eval_batch_size (optional, nlp.pipe batch, default 64),
-throughput_only (optional: after the warm-up, only the throughput run; the bench alternates such runs with ours).
-
-The pipeline is spaCy as a practitioner runs it: the config of `spacy init config --lang en --pipeline ner
---optimize efficiency` (CPU, no pretrained vectors: a hash-embedding CNN tok2vec + the transition-based NER), its
-own optimizer (Adam, lr 0.001, L2 0.01, clipping 1.0) and dropout (0.1), trained with spaCy's own training loop
-(`spacy.training.initialize.init_nlp` + `spacy.training.loop.train`, what `spacy train` runs). Changed from the
-generated config, for comparability only: the batcher (spacy.batch_by_sequence.v1 with `batch_size` sentences,
-instead of compounding batches by words), the seed, max_epochs = epochs with max_steps 0 and patience 0 (the loop
-otherwise stops after 20000 steps, or 1600 steps without a dev improvement), and eval_frequency so large that the
-loop evaluates only once (it always evaluates after step 0).
-
-Training time = training passes only: from the start of the first update step (a `before_update` callback; reading
-the DocBin corpus and nlp initialisation come before it) to the return of the loop, minus the time of the loop's
-evaluation (its evaluation callback is wrapped with a timer; it runs once, on 8 dev sentences). Documents are
-built from the corpus's words (`Doc(vocab, words=..., spaces=[True] * n)`), never re-tokenised, so predictions and
-F1 (seqeval strict IOB2 micro, ner_study.metrics) are per gold word, as for the other contestants.
-"""
+SPEC.json: what `measure.worker_spec` gives every peer (out, seed, epochs, quality_train, wikiann, tp_train, infer,
+batch_size, eval_batch_size, threads) and, optionally, throughput_only (only the timed one-epoch run after the warm-up).
+How spaCy is configured, trained and timed: bench/README.md, "The peers"."""
 from __future__ import annotations
 
 import io

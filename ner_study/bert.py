@@ -6,9 +6,8 @@
 from __future__ import annotations
 
 import json
-import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +18,10 @@ from torch.nn import functional as F
 from .corpora import hub_unreachable
 from .crf import LinearChainCrf, iob2_transition_mask
 from .encoding import CHECKPOINT_FORMAT, Vocab
-from .machine import native_bf16
+from .packed import MaskDropout, encode_packed, packs_pieces
 
 # %% auto #0
-__all__ = ['EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'dropout_keep_mask', 'dropout_scale',
-           'mask_dropout', 'MaskDropout', 'packs_pieces', 'attention_groups', 'encode_packed', 'BertConfig',
+__all__ = ['BERT_CONFIG_FIELDS', 'EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'BertConfig',
            'BertTagger']
 
 # %% ../nbs/03_bert.ipynb #754ed38f
@@ -94,109 +92,6 @@ def plan_windows(first: np.ndarray, n_pieces: int, size: int, overlap: int) -> t
     margin = np.minimum(first[:, None] - s[None], e[None] - 1 - first[:, None])  # context on the thinner side
     return windows, margin.argmax(1)
 
-# %% ../nbs/03_bert.ipynb #d9a0b002
-def dropout_keep_mask(shape, p: float) -> torch.Tensor:
-    """Boolean mask of `shape`: the elements a dropout of rate `p` keeps. One draw from torch's (seeded) CPU generator
-    seeds a PCG64 stream (numpy); each 64-bit word of it gives four 16-bit integers, one per element, so an element is
-    dropped with probability round(p·65536)/65536. The same on every machine (the words are read little-endian)."""
-    n = math.prod(shape)
-    seed = int(torch.empty((), dtype=torch.int64).random_())  # uniform on [0, 2⁶³): the stream follows torch's seed
-    words = np.random.PCG64(seed).random_raw((n + 3) // 4).astype('<u8', copy=False)
-    return torch.from_numpy(words.view('<u2')[:n] >= round(p * 65536)).view(shape)
-
-
-def dropout_scale(keep: torch.Tensor, p: float, dtype=torch.float32) -> torch.Tensor:
-    "The multiplier of a dropout with mask `keep` (bool): 1/(1-p) where kept, 0 elsewhere; via `uint8`, which torch converts with vector instructions."
-    return keep.view(torch.uint8).to(dtype).mul_(1 / (1 - p))
-
-
-def mask_dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
-    "`F.dropout(x, p, training)` with masks from `dropout_keep_mask` on CPU; torch's own dropout on other devices."
-    if not training or p == 0: return x
-    if x.device.type != 'cpu' or not 0 <= p < 1: return F.dropout(x, p, training)  # (it also rejects a p outside [0, 1])
-    return x * dropout_scale(dropout_keep_mask(x.shape, p), p, x.dtype)
-
-
-class MaskDropout(nn.Dropout):
-    "`nn.Dropout` that draws its masks with `mask_dropout` (same parameters, same state: none)."
-    def forward(self, x): return mask_dropout(x, self.p, self.training)
-
-
-# %% ../nbs/03_bert.ipynb #b7e1a002
-def packs_pieces(encoder) -> bool:
-    "Whether `encode_packed` can run this encoder: HF's BERT architecture with absolute positions (MiniLM, BERT, …)."
-    c = getattr(encoder, 'config', None)
-    return (type(encoder).__name__ == 'BertModel' and getattr(c, 'position_embedding_type', 'absolute') == 'absolute'
-            and not getattr(c, 'is_decoder', False) and getattr(c, 'hidden_act', None) in ('gelu', 'relu', 'gelu_new'))
-
-
-def attention_groups(lengths: list[int]) -> list[list[int]]:
-    """Rows of a batch (their real lengths) in groups for the attention product, each group padded to its own longest:
-    longest first, a row joins the current group unless it is at most half as long as the group's first, then it starts
-    the next. Rows within a factor of two of the longest (a batch of similar lengths) stay one group."""
-    groups = []
-    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
-        if groups and 2 * lengths[i] > lengths[groups[-1][0]]: groups[-1].append(i)
-        else: groups.append([i])
-    return [sorted(g) for g in groups]
-
-
-def _attention(att, q, k, v, keys, key_bias):
-    "Multi-head attention of [B, heads, L, H/heads] queries, keys and values; `keys`: [B, 1, 1, L] which keys count."
-    if att.training and att.dropout.p > 0 and q.device.type == 'cpu':  # SDPA's own arithmetic, our dropout masks
-        scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-1, -2) + key_bias
-        return mask_dropout(scores.softmax(-1), att.dropout.p) @ v
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=keys, dropout_p=att.dropout.p if att.training else 0.0)
-
-
-def encode_packed(encoder, input_ids: torch.Tensor, attention_mask: torch.Tensor, sparse_embeddings: bool = False,
-                  outputs: torch.Tensor | None = None) -> torch.Tensor:
-    """Last hidden states [N, H] of the N real pieces (`attention_mask` 1), in row-major order, computed without the padding:
-    HF's `BertModel` forward pass (dropout included when the encoder is in training mode) with the dense layers on the
-    real pieces only, and the attention product on rows grouped by length (`attention_groups`). `outputs` (flat
-    positions in the padded batch): only those pieces' states, in that order; the last layer then runs its attention
-    output and feed-forward layers on those pieces alone."""
-    B, L = input_ids.shape
-    mask = attention_mask.bool()
-    real = mask.flatten().nonzero().squeeze(1)  # flat positions of the real pieces
-    packed_at = mask.flatten().cumsum(0) - 1  # flat position in the batch -> row among the real pieces
-    emb = encoder.embeddings
-    words = emb.word_embeddings
-    x = (F.embedding(input_ids.flatten()[real], words.weight, words.padding_idx, sparse=sparse_embeddings)
-         + emb.position_embeddings(real % L) + emb.token_type_embeddings.weight[0])
-    x = mask_dropout(emb.LayerNorm(x), emb.dropout.p, encoder.training)
-    lengths = mask.sum(1).tolist()
-    plans = []  # per group: how many rows, their width, where its real pieces sit (in the padded group, among the real pieces), masks
-    for rows in attention_groups(lengths):
-        width = max(lengths[r] for r in rows); gmask = mask[rows, :width]  # real pieces come first in every row
-        keys = gmask[:, None, None, :]
-        bias = torch.zeros(keys.shape, device=mask.device).masked_fill_(~keys, torch.finfo(torch.float32).min)
-        plans.append((len(rows), width, gmask.flatten().nonzero().squeeze(1), packed_at.view(B, L)[rows, :width][gmask], keys, bias))
-    if len(plans) > 1:  # the groups' attention outputs, concatenated, back in the real pieces' order
-        back = torch.empty(len(real), dtype=torch.long, device=mask.device)
-        back[torch.cat([p[3] for p in plans])] = torch.arange(len(real), device=mask.device)
-    layers = encoder.encoder.layer
-    for i, layer in enumerate(layers):
-        att, out = layer.attention.self, layer.attention.output
-        H = x.shape[1]; heads = att.num_attention_heads
-        qkv = F.linear(x, torch.cat([att.query.weight, att.key.weight, att.value.weight]),
-                       torch.cat([att.query.bias, att.key.bias, att.value.bias]))
-        ctx = []
-        for n, width, at, pieces, keys, bias in plans:
-            rows = qkv if len(plans) == 1 else qkv.index_select(0, pieces)
-            q, k, v = (qkv.new_zeros(n * width, 3 * H).index_copy_(0, at, rows)
-                       .view(n, width, 3, heads, H // heads).permute(2, 0, 3, 1, 4))  # each [n, heads, width, H/heads]
-            ctx.append(_attention(att, q, k, v, keys, bias).transpose(1, 2).reshape(n * width, H).index_select(0, at))
-        ctx = ctx[0] if len(plans) == 1 else torch.cat(ctx).index_select(0, back)  # [N, H], the real pieces in order
-        if outputs is not None and i == len(layers) - 1:  # past the attention, rows are independent: keep the wanted ones
-            keep = packed_at[outputs]
-            ctx, x = ctx.index_select(0, keep), x.index_select(0, keep)
-        x = out.LayerNorm(mask_dropout(out.dense(ctx), out.dropout.p, out.training) + x)
-        ffn = layer.output
-        x = ffn.LayerNorm(mask_dropout(ffn.dense(layer.intermediate(x)), ffn.dropout.p, ffn.training) + x)
-    return x
-
-
 # %% ../nbs/03_bert.ipynb #4e44b371
 @dataclass
 class BertConfig:
@@ -208,13 +103,17 @@ class BertConfig:
     freeze_encoder: bool = False  # the original study's baseline: frozen encoder, MLP head
     head_hidden: int = 256  # hidden size of the MLP head used with a frozen encoder
     use_crf: bool = False  # a CRF over the words' scores (IOB2-constrained Viterbi); False: arg-max per word
-    predict_bf16: bool = True  # predict under bfloat16 autocast where the hardware has it (`native_bf16`); float32 elsewhere
     sparse_embeddings: bool = True  # training: row-sparse word-piece gradients, only the batch's rows updated (`LazyAdamW`); False: dense AdamW on all rows
+
+
+BERT_CONFIG_FIELDS = {f.name for f in fields(BertConfig)}  # a checkpoint's settings that this version still has
 
 
 class BertTagger(nn.Module):
     "A transformer encoder with a token-classification head, labels on the first sub-word of each word."
     family = 'bert'
+    loss_unit = 'word'  # `loss` is a mean over words
+    unused_parameters = True  # the encoder's pooler never enters the loss
 
     def __init__(self, cfg: BertConfig, labels: Vocab, tokenizer=None, encoder=None):
         super().__init__()
@@ -230,7 +129,7 @@ class BertTagger(nn.Module):
         else:
             self.head = nn.Sequential(MaskDropout(cfg.dropout), nn.Linear(h, k))
         self.crf = LinearChainCrf(k, *iob2_transition_mask(labels.itos)) if cfg.use_crf else None
-        self.sparse_gradients = cfg.sparse_embeddings  # the learner turns it off where gradients must be dense (DDP)
+        self.sparse_gradients = cfg.sparse_embeddings  # `dense_gradients` turns it off where gradients must be dense (DDP)
 
     @classmethod
     def from_sentences(cls, train: list, labels: list[str], cfg: BertConfig | None = None):
@@ -241,6 +140,12 @@ class BertTagger(nn.Module):
         "Word pieces per sentence: what the learner groups training batches by (the encoder's work grows with pieces, not words)."
         encs = self.tokenizer(sentences, is_split_into_words=True, add_special_tokens=False)
         return [len(e.ids) for e in encs.encodings]
+
+    def share(self, sentences: list[list[str]], tags: list[list[str]], rows: list[int]) -> dict:
+        "Sentences `rows` of a global batch, collated alone (the attention mask makes padding inert)."
+        return self.collate([sentences[i] for i in rows], [tags[i] for i in rows])
+
+    def dense_gradients(self): self.sparse_gradients = False
 
     @property
     def device(self): return next(self.head.parameters()).device
@@ -299,8 +204,7 @@ class BertTagger(nn.Module):
     @torch.no_grad()
     def decode(self, batch: dict) -> list[list[int]]:
         "One tag id per word, from the scores at its first sub-word (in the window assigned to it): the arg-max, or the CRF's best sequence."
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.predict_bf16 and native_bf16(self.device.type)):
-            scores = self._word_scores(batch).float()
+        scores = self._word_scores(batch).float()
         if self.crf is not None: return self.crf.viterbi(*self._by_sentence(batch, scores))
         best = scores.argmax(-1).tolist()
         out, i = [], 0
@@ -326,6 +230,6 @@ class BertTagger(nn.Module):
         meta = meta or json.loads((folder / 'tagger.json').read_text())
         tok = AutoTokenizer.from_pretrained(folder / 'tokenizer', local_files_only=True)
         enc = AutoModel.from_config(AutoConfig.from_pretrained(folder / 'encoder', local_files_only=True))
-        tagger = cls(BertConfig(**meta['config']), Vocab(meta['labels']), tok, enc)
+        tagger = cls(BertConfig(**{k: v for k, v in meta['config'].items() if k in BERT_CONFIG_FIELDS}), Vocab(meta['labels']), tok, enc)
         tagger.load_state_dict(torch.load(folder / 'weights.pt', map_location=map_location, weights_only=True))
         return tagger

@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument('--encoder', help="BERT contestants: a hub id or a local folder (default: the bundled MiniLM)")
         cmd.add_argument('--vectors', help="BiLSTM contestants: 'minilm-input', 'minilm-model2vec', a GloVe/word2vec/fastText file, "
                                            "a model2vec folder, or '' for none (default: the contestant's)")
-        cmd.add_argument('--bf16', action='store_true', default=None, help='mixed-precision training (bfloat16 autocast) where the hardware computes bfloat16 natively; elsewhere float32, with a line saying so')
+        cmd.add_argument('--bf16', action='store_true', default=None, help='mixed precision (bfloat16 autocast) in training and prediction where the hardware computes bfloat16 natively; elsewhere float32, with a line saying so')
         cmd.add_argument('--retrain', action='store_true', default=None, help='train again even if a finished run exists')
     t.add_argument('--report-dir', default='reports', help='where the report goes (default: reports)')
     e = sub.add_parser('evaluate', help='score a saved tagger on a corpus split')

@@ -23,8 +23,9 @@ import torch
 from .bert import BertConfig, BertTagger
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .encoding import CHECKPOINT_FORMAT
-from .learner import TrainConfig, evaluate_tagger, fit, predict_tags, seed_everything, write_json_atomic
-from .machine import combine_loads, cpu_identity, numerics_fingerprint, pick_device
+from .files import write_json_atomic
+from .learner import TrainConfig, evaluate_tagger, fit, predict_tags, seed_everything
+from .machine import combine_loads, cpu_identity, numerics_fingerprint, pick_device, use_bf16
 from .lstm import BiLstmCrfTagger, LstmConfig
 from .metrics import token_confusion
 from .vectors import STATIC_SOURCES
@@ -32,7 +33,7 @@ from .vectors import STATIC_SOURCES
 # %% auto #0
 __all__ = ['TAGGERS', 'DEFAULT_TRAINING', 'CONTESTANTS', 'Contestant', 'contestants_table', 'Experiment',
            'experiment_from_params', 'CheckpointError', 'load_tagger', 'RunResult', 'environment', 'peak_memory_mb',
-           'run_experiment']
+           'run_experiment', 'experiment_from_dict', 'run_from_json']
 
 # %% ../nbs/07_experiment.ipynb #4f853618
 TAGGERS = {'lstm': (BiLstmCrfTagger, LstmConfig), 'bert': (BertTagger, BertConfig)}
@@ -225,10 +226,11 @@ def run_experiment(exp: Experiment, corpus: Corpus | None = None, retrain: bool 
         metrics = json.loads(metrics_path.read_text())
         if metrics.get('epochs_trained') == len(history):
             return RunResult(run_dir, corpus, best, history, metrics, json.loads(pred_path.read_text()))
+    bf16 = use_bf16(exp.train.bf16, best.device.type, log=lambda *_: None)  # as in training (fit said it if not)
     t0 = time.perf_counter()
-    test_metrics, test_pred = evaluate_tagger(best, corpus.test, exp.train.eval_batch_size)
+    test_metrics, test_pred = evaluate_tagger(best, corpus.test, exp.train.eval_batch_size, bf16)
     eval_secs = time.perf_counter() - t0
-    dev_metrics, _ = evaluate_tagger(best, corpus.dev, exp.train.eval_batch_size)
+    dev_metrics, _ = evaluate_tagger(best, corpus.dev, exp.train.eval_batch_size, bf16)
     assert test_metrics['n_gold_entities'] == corpus.summary().loc['entities', 'test'], 'every gold test entity must be scored'
     best_row = history.loc[history['dev_f1'].idxmax()]
     metrics = {
@@ -249,8 +251,20 @@ def run_experiment(exp: Experiment, corpus: Corpus | None = None, retrain: bool 
         'machine': combine_loads(history['machine'].tolist() if 'machine' in history else []),
         'environment': environment(),
         # what decides the run's floats besides configuration and seed: equal fingerprints, equal results (04a_machine)
-        'numerics': numerics_fingerprint(),
+        'numerics': numerics_fingerprint(best.device, bf16),
     }
     write_json_atomic(pred_path, test_pred)
     write_json_atomic(metrics_path, metrics)
     return RunResult(run_dir, corpus, best, history, metrics, test_pred)
+
+# %% ../nbs/07_experiment.ipynb #b9ef3767
+def experiment_from_dict(d: dict) -> Experiment:
+    "Rebuild an `Experiment` from `dataclasses.asdict(experiment)`."
+    tagger_cls = TAGGERS[CONTESTANTS[d['model']].family][1]
+    return Experiment(d['model'], CorpusSpec(**d['corpus']), TrainConfig(**d['train']), tagger_cls(**d['tagger']), d['output_dir'])
+
+
+def run_from_json(spec: str) -> RunResult:
+    "Run the experiment of `spec`, JSON of `{'experiment': asdict(experiment), 'retrain': bool}`: a study's child process."
+    d = json.loads(spec)
+    return run_experiment(experiment_from_dict(d['experiment']), retrain=d['retrain'], progress=False)

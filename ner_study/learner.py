@@ -9,72 +9,33 @@ import json
 import math
 import os
 import random
-import shutil
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 import torch
 from tqdm import tqdm as _tqdm  # text bars: they show in papermill reports and their HTML (no widgets needed)
 
-from .encoding import length_grouped_batches
+from .encoding import Vocab, length_grouped_batches
+from .files import save_tagger, torch_save_atomic, write_json_atomic
 from .machine import MachineLoad, pick_device, use_bf16
 from .metrics import evaluate_tags
+from .packed import LazyAdamW, clip_gradients
 
 # %% auto #0
-__all__ = ['LOSS_UNIT', 'progress_bar', 'write_atomic', 'write_json_atomic', 'torch_save_atomic', 'save_tagger', 'TrainConfig',
-           'seed_everything', 'predict_tags', 'mean_loss', 'evaluate_tagger', 'loss_weight', 'share_rows',
-           'share_batch', 'share_loss', 'LossModule', 'distributed_accelerator', 'LazyAdamW', 'clip_gradients', 'fit']
+__all__ = ['progress_bar', 'TrainConfig', 'seed_everything', 'predict_tags', 'mean_loss', 'evaluate_tagger', 'Tagger',
+           'loss_weight', 'share_rows', 'share_loss', 'LossModule', 'distributed_accelerator', 'fit']
 
 # %% ../nbs/05_learner.ipynb #94b6b84c
 def progress_bar(iterable=None, *, show: bool = True, **kwargs):
     "A tqdm text bar over `iterable` when `show` is true and `TQDM_DISABLE` does not switch bars off."
     off = os.environ.get('TQDM_DISABLE', '').strip().lower() in ('1', 'true', 'yes', 'on')
     return _tqdm(iterable, disable=off or not show, **kwargs)
-
-# %% ../nbs/05_learner.ipynb #2de078da
-def write_atomic(path: str | Path, write) -> Path:
-    "Call `write(tmp_path)` on a temporary file beside `path`, then rename it to `path`; on failure remove it."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
-    try: write(tmp); os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
-
-
-def write_json_atomic(path: str | Path, obj) -> Path:
-    "Write `obj` as JSON to `path` atomically."
-    def write(tmp):
-        with open(tmp, 'w', encoding='utf-8') as f: json.dump(obj, f, indent=2, ensure_ascii=False, default=str)
-    return write_atomic(path, write)
-
-
-def torch_save_atomic(obj, path: str | Path) -> Path:
-    "`torch.save` to `path` atomically."
-    return write_atomic(path, lambda tmp: torch.save(obj, tmp))
-
-
-def save_tagger(tagger, folder: str | Path) -> Path:
-    "Save a tagger into a fresh temporary folder, then swap it in for `folder`."
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f'.{folder.name}.'))
-    try:
-        tagger.save(tmp)
-        old = folder.with_name(f'.{folder.name}.old')
-        if folder.exists(): os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    return folder
 
 # %% ../nbs/05_learner.ipynb #0e310f4a
 @dataclass
@@ -90,7 +51,7 @@ class TrainConfig:
     seed: int = 42
     eval_batch_size: int = 64
     max_train_sentences: int = 0  # 0 = all; a quick look or a test trains on the first N only
-    bf16: bool = False  # bfloat16 autocast for the training forward pass (mixed precision; weights and optimizer stay float32)
+    bf16: bool = False  # bfloat16 autocast for the forward passes of training and prediction (weights and optimizer stay float32)
     min_steps: int = 0  # at least this many optimiser steps: a small training set is passed over several times per epoch
 
     def __post_init__(self):
@@ -113,15 +74,17 @@ def seed_everything(seed: int):
 
 # %% ../nbs/05_learner.ipynb #16a05aff
 @torch.no_grad()
-def predict_tags(tagger, sentences: list[list[str]], batch_size: int = 64, progress: bool = False) -> list[list[str]]:
-    "IOB2 tags for every word of every tokenised sentence, in input order."
+def predict_tags(tagger, sentences: list[list[str]], batch_size: int = 64, progress: bool = False,
+                 bf16: bool = False) -> list[list[str]]:
+    "IOB2 tags for every word of every tokenised sentence, in input order (`bf16`: under bfloat16 autocast; see `use_bf16`)."
     was_training = tagger.training
     tagger.eval()
     out = [None] * len(sentences)
     batches = length_grouped_batches([len(s) for s in sentences], batch_size)
     for idx in progress_bar(batches, show=progress, desc='predict', leave=False):
-        for i, ids in zip(idx, tagger.decode(tagger.collate([sentences[i] for i in idx]))):
-            out[i] = tagger.labels.decode(ids)
+        with torch.autocast(tagger.device.type, dtype=torch.bfloat16, enabled=bf16):
+            tagged = tagger.decode(tagger.collate([sentences[i] for i in idx]))
+        for i, ids in zip(idx, tagged): out[i] = tagger.labels.decode(ids)
     tagger.train(was_training)
     return out
 
@@ -139,20 +102,31 @@ def mean_loss(tagger, sentences: list, batch_size: int = 64) -> float:
     return total / max(len(sentences), 1)
 
 
-def evaluate_tagger(tagger, sentences: list, batch_size: int = 64) -> tuple[dict, list[list[str]]]:
+def evaluate_tagger(tagger, sentences: list, batch_size: int = 64, bf16: bool = False) -> tuple[dict, list[list[str]]]:
     "Metrics of `tagger` on `sentences` (objects with `.tokens` and `.tags`), and its predictions."
-    pred = predict_tags(tagger, [s.tokens for s in sentences], batch_size)
+    pred = predict_tags(tagger, [s.tokens for s in sentences], batch_size, bf16=bf16)
     return evaluate_tags([s.tags for s in sentences], pred), pred
 
 # %% ../nbs/05_learner.ipynb #437f0c95
-LOSS_UNIT = {'lstm': 'sentence', 'bert': 'word'}  # what each family's `loss` averages over
+class Tagger(Protocol):
+    "What the learner asks of a tagger; both families implement it (`BiLstmCrfTagger` in 02_lstm, `BertTagger` in 03_bert)."
+    labels: Vocab  # the tags it predicts
+    loss_unit: str  # what `loss` averages over, 'sentence' or 'word': how a process's share of a batch is weighted
+    unused_parameters: bool  # whether some parameters never enter the loss (BERT's pooler): DDP must then look for them
+
+    def collate(self, sentences: list[list[str]], tags: list[list[str]] | None = None) -> dict: ...  # a batch of tensors
+    def share(self, sentences: list[list[str]], tags: list[list[str]], rows: list[int]) -> dict: ...  # rows of a global batch
+    def sequence_lengths(self, sentences: list[list[str]]) -> list[int]: ...  # what training batches are grouped by
+    def loss(self, batch: dict) -> torch.Tensor: ...
+    def decode(self, batch: dict) -> list[list[int]]: ...  # tag ids, one per word
+    def dense_gradients(self) -> None: ...  # from now on dense gradients only (DDP reduces those)
+    def save(self, folder: str | Path) -> None: ...
 
 
-def loss_weight(tagger, sentences: list[list[str]]) -> int:
-    "How many items `tagger.loss` averages over for these tokenised sentences: sentences, or words (`tagger.loss_unit` overrides)."
-    unit = getattr(tagger, 'loss_unit', None) or LOSS_UNIT.get(getattr(tagger, 'family', None), 'sentence')
-    if unit not in ('sentence', 'word'): raise ValueError(f"loss unit must be 'sentence' or 'word', got {unit!r}")
-    return len(sentences) if unit == 'sentence' else sum(len(s) for s in sentences)
+def loss_weight(tagger: Tagger, sentences: list[list[str]]) -> int:
+    "How many items `tagger.loss` averages over for these tokenised sentences: sentences, or words."
+    if tagger.loss_unit not in ('sentence', 'word'): raise ValueError(f"loss unit must be 'sentence' or 'word', got {tagger.loss_unit!r}")
+    return len(sentences) if tagger.loss_unit == 'sentence' else sum(len(s) for s in sentences)
 
 
 def share_rows(n: int, rank: int, world: int) -> list[int]:
@@ -160,18 +134,11 @@ def share_rows(n: int, rank: int, world: int) -> list[int]:
     return list(range(rank, n, world))
 
 
-def share_batch(tagger, tokens: list[list[str]], tags: list[list[str]], rows: list[int]) -> dict:
-    "The tensors of sentences `rows` of a global batch, padded as in the global batch for the BiLSTM (see above)."
-    if getattr(tagger, 'family', None) == 'lstm':
-        return {k: v[rows] for k, v in tagger.collate(tokens, tags).items()}
-    return tagger.collate([tokens[i] for i in rows], [tags[i] for i in rows])
-
-
 def share_loss(model, tagger, tokens: list[list[str]], tags: list[list[str]], rank: int, world: int) -> torch.Tensor:
     "This process's part of a global batch's mean loss: its share's mean loss times its share of the batch (0 for no sentence)."
     rows = share_rows(len(tokens), rank, world)
     weight = loss_weight(tagger, [tokens[i] for i in rows]) / loss_weight(tagger, tokens)
-    return model(share_batch(tagger, tokens, tags, rows or [0])) * weight
+    return model(tagger.share(tokens, tags, rows or [0])) * weight
 
 
 class LossModule(torch.nn.Module):
@@ -196,56 +163,6 @@ def distributed_accelerator(find_unused_parameters: bool = True):
                            f'({acc.distributed_type}); start with `accelerate launch --multi_gpu` or `torchrun`')
     return acc
 
-# %% ../nbs/05_learner.ipynb #c3a1a002
-class LazyAdamW(torch.optim.AdamW):
-    "`torch.optim.AdamW` that also takes row-sparse gradients (an embedding's): only the rows present are updated, moments included."
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        held = []
-        for group in self.param_groups:
-            for p in group['params']:
-                if p.grad is not None and p.grad.is_sparse:
-                    self._update_rows(group, p)
-                    held.append((p, p.grad)); p.grad = None  # AdamW skips a parameter without a gradient
-        try: return super().step(closure)
-        finally:
-            for p, g in held: p.grad = g
-
-    def _update_rows(self, group: dict, p: torch.Tensor):
-        g = p.grad.coalesce()
-        rows, grad = g.indices()[0], g.values()
-        state = self.state[p]
-        if not state:
-            state.update(step=torch.tensor(0.0), exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
-        state['step'] += 1
-        t, (b1, b2), lr = state['step'].item(), group['betas'], group['lr']
-        m = state['exp_avg'][rows].mul_(b1).add_(grad, alpha=1 - b1)
-        v = state['exp_avg_sq'][rows].mul_(b2).addcmul_(grad, grad, value=1 - b2)
-        state['exp_avg'][rows], state['exp_avg_sq'][rows] = m, v
-        w = p[rows].mul_(1 - lr * group['weight_decay'])
-        w.addcdiv_(m, (v / (1 - b2 ** t)).sqrt_().add_(group['eps']), value=-lr / (1 - b1 ** t))
-        p[rows] = w
-
-
-def clip_gradients(params: list, max_norm: float) -> torch.Tensor:
-    "`torch.nn.utils.clip_grad_norm_` (2-norm) over dense and row-sparse gradients alike; returns the total norm before clipping."
-    params = [p for p in params if p.grad is not None]
-    sparse = [p for p in params if p.grad.is_sparse]
-    if not sparse: return torch.nn.utils.clip_grad_norm_(params, max_norm)
-    dense = [p for p in params if not p.grad.is_sparse]
-    for p in sparse: p.grad = p.grad.coalesce()
-    norms = [torch.linalg.vector_norm(p.grad.values()) for p in sparse]
-    if dense: norms.append(torch.nn.utils.get_total_norm([p.grad for p in dense]))
-    total = torch.linalg.vector_norm(torch.stack(norms))
-    coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
-    if coef == 1: return total  # within the bound (most steps): scaling by 1 would change nothing
-    if dense: torch.nn.utils.clip_grads_with_norm_(dense, max_norm, total)
-    for p in sparse: p.grad = torch.sparse_coo_tensor(p.grad.indices(), p.grad.values() * coef, p.grad.shape,
-                                                  is_coalesced=True, check_invariants=False)
-    return total
-
-
 # %% ../nbs/05_learner.ipynb #6b41152e
 def _linear_schedule(optimizer, warmup: int, total: int):
     def factor(step):
@@ -254,11 +171,10 @@ def _linear_schedule(optimizer, warmup: int, total: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, resume: bool = True,
+def fit(tagger: Tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, resume: bool = True,
         progress: bool = True, tensorboard: bool = True, log=print) -> pd.DataFrame:
     "Train `tagger` on `train`, early-stopping on strict dev F1; returns the per-epoch history. Under `accelerate launch` with several processes, trains with DDP."
-    # the BiLSTM-CRF's loss uses every parameter; BERT's never uses its encoder's pooler, which DDP must then not wait for
-    acc = distributed_accelerator(find_unused_parameters=getattr(tagger, 'family', None) != 'lstm')
+    acc = distributed_accelerator(find_unused_parameters=tagger.unused_parameters)
     rank, world, main = (acc.process_index, acc.num_processes, acc.is_main_process) if acc else (0, 1, True)
     if not main: log = lambda *_: None
     run_dir = Path(run_dir)
@@ -274,7 +190,7 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
               {'params': [p for n, p in tagger.named_parameters() if p.requires_grad and no_decay(n)], 'weight_decay': 0.0}]
     # the fused kernel updates all parameters in one pass (the unfused loop was a fifth of a BERT step on 2 CPU cores)
     optimizer = LazyAdamW(groups, lr=cfg.lr, fused=device.type in ('cpu', 'cuda'))
-    bf16 = use_bf16(cfg.bf16, device.type, 'training', log)  # float32, with one line saying why, where bfloat16 is not native
+    bf16 = use_bf16(cfg.bf16, device.type, 'training and prediction', log)  # float32, with one line saying why, where bfloat16 is not native
     autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     passes = cfg.passes_per_epoch(len(train))
     total = passes * math.ceil(len(train) / cfg.batch_size) * cfg.epochs
@@ -302,13 +218,12 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
     if tensorboard and main:
         from torch.utils.tensorboard import SummaryWriter
         writer = SummaryWriter(str(run_dir / 'tb'), purge_step=start_epoch)
-    if acc and hasattr(tagger, 'sparse_gradients'): tagger.sparse_gradients = False  # DDP reduces dense gradients
+    if acc: tagger.dense_gradients()  # DDP reduces dense gradients
     model = acc.prepare_model(LossModule(tagger)) if acc else None
     if acc: log(f'training with {world} processes ({acc.distributed_type}, {device.type}); each computes 1/{world} of every batch')
 
     finished = False
-    # batches of similar length: in word pieces for BERT (`sequence_lengths`), in words otherwise
-    lengths = tagger.sequence_lengths([s.tokens for s in train]) if hasattr(tagger, 'sequence_lengths') else [len(s.tokens) for s in train]
+    lengths = tagger.sequence_lengths([s.tokens for s in train])  # batches of similar length: words, or word pieces for BERT
     # one bar over epochs everywhere; a bar over batches only on a terminal (in a notebook each refresh would be an output)
     batch_bars = progress and main and sys.stderr.isatty()
     for epoch in progress_bar(range(start_epoch, cfg.epochs + 1), show=progress and main, desc='training', unit='epoch',
@@ -339,7 +254,7 @@ def fit(tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, r
         train_secs, machine = time.perf_counter() - t0, load.stop()  # the training pass only, as train_seconds
         row = None
         if main:
-            dev_metrics, _ = evaluate_tagger(tagger, dev, cfg.eval_batch_size)
+            dev_metrics, _ = evaluate_tagger(tagger, dev, cfg.eval_batch_size, bf16)
             row = {'epoch': epoch, 'train_loss': total_loss / (len(train) * passes), 'dev_loss': mean_loss(tagger, dev, cfg.eval_batch_size),
                    'dev_f1': dev_metrics['strict']['micro avg']['f1'], 'dev_token_accuracy': dev_metrics['token_accuracy'],
                    'lr': scheduler.get_last_lr()[0], 'train_seconds': train_secs, 'seconds': time.perf_counter() - t0,

@@ -47,6 +47,8 @@ class LstmConfig:
 class BiLstmCrfTagger(nn.Module):
     "Word (+ pretrained vectors) + char-CNN + casing features → BiLSTM → CRF (or a softmax layer with `use_crf=False`)."
     family = 'lstm'
+    loss_unit = 'sentence'  # `loss` is a mean over sentences
+    unused_parameters = False  # every parameter enters the loss
 
     def __init__(self, cfg: LstmConfig, words: Vocab, chars: Vocab, labels: Vocab, singletons: list[int] = (),
                  static: StaticVectors | None = None):
@@ -94,6 +96,16 @@ class BiLstmCrfTagger(nn.Module):
     def device(self): return self.emit.weight.device
 
     def _norm(self, w: str) -> str: return w.lower() if self.cfg.lowercase else w
+
+    def sequence_lengths(self, sentences: list[list[str]]) -> list[int]:
+        "Words per sentence: what the learner groups training batches by."
+        return [len(s) for s in sentences]
+
+    def share(self, sentences: list[list[str]], tags: list[list[str]], rows: list[int]) -> dict:
+        "Sentences `rows` of a global batch, padded as in the global batch: the character CNN max-pools over the padding up to the batch's longest word."
+        return {k: v[rows] for k, v in self.collate(sentences, tags).items()}
+
+    def dense_gradients(self): pass  # they are
 
     def collate(self, sentences: list[list[str]], tags: list[list[str]] | None = None) -> dict:
         "Tensors for a batch of tokenised sentences (and their tags, for training)."

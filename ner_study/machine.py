@@ -91,7 +91,7 @@ ONEDNN_BF16_LEVELS = {'AVX512_CORE_BF16', 'AVX512_CORE_FP16', 'AVX10_1_512', 'AV
 
 def _bf16_probe() -> str | None:
     "Run a small bfloat16 BiLSTM and matrix product, forward and backward, without touching the random state; the error if one fails."
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad():  # callers may be predicting
         try:
             lstm, linear = torch.nn.LSTM(8, 8, batch_first=True, bidirectional=True), torch.nn.Linear(16, 4)
             with torch.autocast('cpu', dtype=torch.bfloat16):
@@ -132,13 +132,13 @@ def use_bf16(asked: bool, device_type: str, what: str = 'training', log=print) -
     return reason is None
 
 # %% ../nbs/04a_machine.ipynb #988a091d
-def numerics_fingerprint(device: torch.device | None = None) -> dict:
-    "Everything besides configuration and seed that decides a run's floats (see above); equal fingerprints, equal results."
+def numerics_fingerprint(device: torch.device | None = None, bf16: bool = False) -> dict:
+    "Everything besides configuration and seed that decides a run's floats (see above); `bf16`: whether its forward passes ran under bfloat16 autocast."
     import numpy, tokenizers, transformers
     device = device or pick_device()
     cpu = cpu_identity()
     return {'arch': cpu['arch'], 'cpu': cpu['family'], 'torch_kernels': cpu['torch_kernels'], 'caps': cpu['caps'],
-            'threads': torch.get_num_threads(), 'bf16_prediction': native_bf16(device.type),
+            'threads': torch.get_num_threads(), 'bf16': bf16,
             'gpu': torch.cuda.get_device_name(device) if device.type == 'cuda' else None,
             'versions': {'torch': torch.__version__, 'numpy': numpy.__version__, 'transformers': transformers.__version__,
                          'tokenizers': tokenizers.__version__}}

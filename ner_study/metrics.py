@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import pandas as pd
-from seqeval.metrics import classification_report
-from seqeval.scheme import IOB2
 
 from .corpora import iob2_spans
 
@@ -16,6 +14,7 @@ __all__ = ['evaluate_tags', 'f1_table', 'token_confusion']
 
 # %% ../nbs/04_metrics.ipynb #44d45d1f
 def _report(gold, pred, **kw) -> dict:
+    from seqeval.metrics import classification_report  # here, not at import: seqeval loads scikit-learn, seconds that predicting does not need
     rep = classification_report(gold, pred, output_dict=True, zero_division=0, **kw)
     return {k: {'precision': float(v['precision']), 'recall': float(v['recall']), 'f1': float(v['f1-score']),
                 'support': int(v['support'])} for k, v in rep.items()}
@@ -27,6 +26,7 @@ def evaluate_tags(gold: list[list[str]], pred: list[list[str]]) -> dict:
     for i, (g, p) in enumerate(zip(gold, pred)):
         if len(g) != len(p): raise ValueError(f'sentence {i}: {len(g)} gold tags but {len(p)} predicted — every word needs one prediction')
     n_gold = sum(len(iob2_spans(g)) for g in gold)
+    from seqeval.scheme import IOB2
     strict, conlleval = _report(gold, pred, mode='strict', scheme=IOB2), _report(gold, pred)
     for name, rep in (('strict', strict), ('conlleval', conlleval)):
         if n_gold and rep['micro avg']['support'] != n_gold:

@@ -12,6 +12,7 @@ from pathlib import Path
 from .corpora import iob2_spans
 from .experiment import load_tagger
 from .learner import predict_tags
+from .machine import use_bf16
 
 # %% auto #0
 __all__ = ['LONG_TEXT', 'iter_tokens', 'tokenize', 'iter_sentences', 'split_sentences', 'EntitySpan', 'Predictor']
@@ -61,8 +62,10 @@ LONG_TEXT = 100_000  # characters: a longer text is tagged a chunk of sentences 
 
 class Predictor:
     "Tag raw text or tokenised sentences with a trained tagger."
-    def __init__(self, tagger, batch_size: int = 32, max_words: int = 200):
+    def __init__(self, tagger, batch_size: int = 32, max_words: int = 200, bf16: bool = False):
+        "`bf16`: predict under bfloat16 autocast where the hardware computes it natively (`use_bf16`); float32 by default."
         self.tagger, self.batch_size, self.max_words = tagger, batch_size, max_words
+        self.bf16 = use_bf16(bf16, tagger.device.type, 'prediction')
 
     @classmethod
     def load(cls, folder: str | Path, **kw):
@@ -74,7 +77,7 @@ class Predictor:
         for i, s in enumerate(sentences):
             if isinstance(s, str): raise TypeError(f'sentence {i} is a string; pass a list of tokens, or use predict() for raw text')
         idx = [i for i, s in enumerate(sentences) if len(s)]
-        tagged = predict_tags(self.tagger, [list(sentences[i]) for i in idx], self.batch_size)
+        tagged = predict_tags(self.tagger, [list(sentences[i]) for i in idx], self.batch_size, bf16=self.bf16)
         out = [[] for _ in sentences]
         for i, tags in zip(idx, tagged): out[i] = tags
         return out

@@ -93,7 +93,7 @@ def render_report(ipynb: str | Path, html_path: str | Path | None = None) -> Pat
     import nbformat
     from nbconvert import HTMLExporter
     from traitlets.config import Config
-    from ner_study.learner import write_atomic
+    from ner_study.files import write_atomic
     ipynb = Path(ipynb)
     html_path = Path(html_path) if html_path else ipynb.with_suffix('.html')
     nb = nbformat.read(ipynb, as_version=4)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from .corpora import CorpusSpec, load_corpus
-from .learner import progress_bar, write_json_atomic
+from .files import write_json_atomic
+from .learner import progress_bar
 from .study import StudyConfig, finished_run, run_in_child
 
 # %% auto #0
@@ -68,8 +69,7 @@ def write_reference(path: str | Path, params: dict, sets: dict[str, list[tuple[s
     study = _study(params, output_dir)
     needed = sorted({r for runs in sets.values() for r in runs} | {(m, s) for runs in sets.values() for m, _ in runs for s in spread_seeds})
     metrics = train_runs(study, needed, progress=progress)
-    machine = lambda m: {k: v for k, v in m['numerics'].items() if k != 'bf16_prediction'}  # BERT's alone: a family's setting
-    prints = {json.dumps(machine(m), sort_keys=True) for m in metrics.values()}
+    prints = {json.dumps(m['numerics'], sort_keys=True) for m in metrics.values()}
     if len(prints) != 1: raise ValueError(f'the runs of a reference must come from one machine and one set of libraries (one '
                                           f'numerics fingerprint); these have {len(prints)}')
     spread = {}
@@ -81,7 +81,7 @@ def write_reference(path: str | Path, params: dict, sets: dict[str, list[tuple[s
     ref = {'about': 'figures of the runs behind the README, the numerics they were made with, and the spread of each contestant '
                     'over seeds; ner-study reproduce compares a retrained set with them',
            'command': command, 'params': params, 'corpus_fingerprint': m0['corpus']['fingerprint'],
-           'numerics': machine(m0), 'environment': {k: m0['environment'].get(k) for k in ('cpu', 'platform')},
+           'numerics': m0['numerics'], 'environment': {k: m0['environment'].get(k) for k in ('cpu', 'platform')},
            'sets': {name: [list(r) for r in runs] for name, runs in sets.items()},
            'runs': [{'model': m, 'seed': s, 'config_hash': metrics[m, s]['config']['hash'], **run_figures(metrics[m, s]), 'numerics': metrics[m, s]['numerics'],
                      'train_seconds': metrics[m, s]['wall_seconds']['train']}

@@ -22,19 +22,20 @@ import seaborn as sns
 
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .errors import ERROR_KINDS, error_counts, length_scores, seen_unseen_scores, type_confusion
-from .experiment import CONTESTANTS, TAGGERS, Experiment, experiment_from_params
-from .learner import TrainConfig, progress_bar, write_atomic, write_json_atomic
+from .experiment import CONTESTANTS, Experiment, experiment_from_dict, experiment_from_params
+from .files import write_atomic, write_json_atomic
+from .learner import TrainConfig, progress_bar
 from .errors import semeval_scores
 from .power import DetectableDifference, aso, aso_in_words, detectable_difference, z_sum
 from .significance import paired_test
 
 # %% auto #0
-__all__ = ['FAMILY_TITLES', 'title', 'StudyConfig', 'experiment_from_dict', 'is_finished', 'finished_run', 'run_in_child',
-           'StudyRun', 'run_study', 'runs_table', 'mean_std', 'per_type_table', 'significance_table', 'error_tables',
-           'save_tables', 'semeval_table', 'boundaries_and_types', 'ladder_significance', 'pair_power', 'ladder_power',
-           'ladder_table', 'best_of_families', 'headline', 'busy_runs', 'busy_note', 'lead_over_ladder', 'answer',
-           'test_set_floor', 'seed_order', 'seed_stop_reason', 'pair_difference', 'grow_top_seeds', 'seed_stop_words',
-           'plot_ladder', 'plot_seed_scores', 'plot_per_type', 'plot_costs', 'plot_learning_curves', 'plot_buckets',
+__all__ = ['FAMILY_TITLES', 'title', 'StudyConfig', 'is_finished', 'finished_run', 'run_in_child', 'StudyRun', 'run_study',
+           'runs_table', 'mean_std', 'per_type_table', 'significance_table', 'error_tables', 'save_tables',
+           'semeval_table', 'boundaries_and_types', 'ladder_significance', 'pair_power', 'ladder_power', 'ladder_table',
+           'best_of_families', 'headline', 'busy_runs', 'busy_note', 'lead_over_ladder', 'answer', 'test_set_floor',
+           'seed_order', 'seed_stop_reason', 'pair_difference', 'grow_top_seeds', 'seed_stop_words', 'plot_ladder',
+           'plot_seed_scores', 'plot_per_type', 'plot_costs', 'plot_learning_curves', 'plot_buckets',
            'plot_error_kinds', 'plot_type_confusion']
 
 # %% ../nbs/12_study.ipynb #280506e5
@@ -131,12 +132,6 @@ class StudyConfig:
         return runs
 
 # %% ../nbs/12_study.ipynb #21e49f38
-def experiment_from_dict(d: dict) -> Experiment:
-    "Rebuild an `Experiment` from `dataclasses.asdict(experiment)`."
-    tagger_cls = TAGGERS[CONTESTANTS[d['model']].family][1]
-    return Experiment(d['model'], CorpusSpec(**d['corpus']), TrainConfig(**d['train']), tagger_cls(**d['tagger']), d['output_dir'])
-
-
 def is_finished(run_dir: Path) -> bool:
     "Whether a run folder holds the two files a finished run writes last."
     return (Path(run_dir) / 'metrics.json').exists() and (Path(run_dir) / 'test_predictions.json').exists()
@@ -148,17 +143,11 @@ def finished_run(run_dir: Path) -> tuple[dict, list] | None:
     return json.loads((Path(run_dir) / 'metrics.json').read_text()), json.loads((Path(run_dir) / 'test_predictions.json').read_text())
 
 
-def _child_main(spec: str):  # the child process: python -c '... _child_main(json)'
-    from ner_study.experiment import run_experiment
-    d = json.loads(spec)
-    run_experiment(experiment_from_dict(d['experiment']), retrain=d['retrain'], progress=False)
-
-
 def run_in_child(exp: Experiment, retrain: bool = False) -> float:
     "Train and evaluate `exp` with `run_experiment` in a fresh Python process; returns its wall time. Raises with the child's output on failure."
     spec = json.dumps({'experiment': asdict(exp), 'retrain': retrain})
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, '-c', 'import sys; from ner_study.study import _child_main; _child_main(sys.argv[1])', spec],
+    proc = subprocess.run([sys.executable, '-c', 'import sys; from ner_study.experiment import run_from_json; run_from_json(sys.argv[1])', spec],
                           capture_output=True, text=True, env={**os.environ, 'TQDM_DISABLE': '1'})
     if proc.returncode != 0:
         tail = '\n'.join((proc.stdout + proc.stderr).strip().splitlines()[-25:])

@@ -39,9 +39,6 @@ CASES = [
     (['fit', '--model', 'lstm', '--corpus', '{dir}/no-test-entities'], "the test split holds no entity (every tag of its 1 sentence is O): nothing to score"),
     (['fit', '--model', 'gru'], "model='gru' is not a contestant of this study; valid values: lstm-word, lstm-char"),
     (['fit', '--model', 'lstm', '--epochs', '0'], 'epochs'),
-    (['fit', '--model', 'lstm', '--corpus', 'conll2003'], "corpus 'conll2003': not a local file or folder, and the Hugging Face hub cannot be reached"),
-    (['fit', '--model', 'bert', '--encoder', 'some-org/no-such-encoder', '--max-train-sentences', '8'],
-     "encoder 'some-org/no-such-encoder': the Hugging Face hub cannot be reached"),
     (['fit', '--model', 'lstm', '--vectors', '/nonexistent/glove.txt', '--max-train-sentences', '8'], "vectors='/nonexistent/glove.txt': no such file or folder"),
     (['predict', '{empty}', 'some text'], 'not a saved tagger (no tagger.json)'),
     (['predict', '{dir}/no-such-run', 'some text'], 'no such folder'),
@@ -53,28 +50,56 @@ CASES = [
 ]
 
 
+# the hub cases run as a user's process with HF_HUB_OFFLINE=1 (offline as on this project's machines, whatever the CI has):
+# the hub library reads it when it is first imported
+HUB_CASES = [
+    (['fit', '--model', 'lstm', '--corpus', 'conll2003'], "corpus 'conll2003': not a local file or folder, and the Hugging Face hub cannot be reached"),
+    (['fit', '--model', 'bert', '--encoder', 'some-org/no-such-encoder', '--max-train-sentences', '8'],
+     "encoder 'some-org/no-such-encoder': the Hugging Face hub cannot be reached"),
+]
+
+
 def run_cli(args, files, **env):
+    "The command as a user's shell runs it: its own process."
     args = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
     base = {k: v for k, v in os.environ.items() if k != 'NER_STUDY_DEBUG'}
     env = {**base, 'HF_HUB_OFFLINE': '1', **env}  # offline as on this project's machines, whatever the CI has
     t0 = time.perf_counter()
     r = subprocess.run(CLI + args, capture_output=True, timeout=300, env=env)
-    return r, time.perf_counter() - t0
+    return r.returncode, r.stderr.decode(), time.perf_counter() - t0
 
 
-@pytest.mark.parametrize('args,needle', CASES, ids=[' '.join(a[:2] + a[-1:]) for a, _ in CASES])
-def test_a_wrong_invocation_is_one_line(files, args, needle):
-    r, seconds = run_cli(args, files)
-    err = r.stderr.decode()
-    assert r.returncode == 2, (r.returncode, err)
+def run_main(args, files, capsys, monkeypatch):
+    "The same command through `main` in this process: the same code from argument parsing to exit status, without a start of Python and torch."
+    from ner_study.cli import main
+    monkeypatch.delenv('NER_STUDY_DEBUG', raising=False)
+    args = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+    t0 = time.perf_counter()
+    try: code = main(args)
+    except SystemExit as e: code = e.code
+    return code, capsys.readouterr().err, time.perf_counter() - t0
+
+
+def check_one_line(code, err, seconds, needle):
+    assert code == 2, (code, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('ner-study: error: '), err
     assert needle in lines[0], lines[0]
     assert 'Traceback' not in err and seconds < 60, seconds
 
 
+@pytest.mark.parametrize('args,needle', CASES, ids=[' '.join(a[:2] + a[-1:]) for a, _ in CASES])
+def test_a_wrong_invocation_is_one_line(files, args, needle, capsys, monkeypatch):
+    check_one_line(*run_main(args, files, capsys, monkeypatch), needle)
+
+
+@pytest.mark.parametrize('args,needle', HUB_CASES, ids=[' '.join(a[:2] + a[-1:]) for a, _ in HUB_CASES])
+def test_an_unreachable_hub_is_one_line(files, args, needle):
+    check_one_line(*run_cli(args, files), needle)
+
+
 def test_debug_shows_the_traceback(files):
-    r, _ = run_cli(['--debug', 'fit', '--model', 'lstm', '--corpus', '/nonexistent/file.conll'], files)
-    assert r.returncode != 0 and 'Traceback' in r.stderr.decode() and 'CorpusError' in r.stderr.decode()
-    r, _ = run_cli(['fit', '--model', 'lstm', '--corpus', '/nonexistent/file.conll'], files, NER_STUDY_DEBUG='1')
-    assert 'Traceback' in r.stderr.decode()
+    code, err, _ = run_cli(['--debug', 'fit', '--model', 'lstm', '--corpus', '/nonexistent/file.conll'], files)
+    assert code != 0 and 'Traceback' in err and 'CorpusError' in err
+    code, err, _ = run_cli(['fit', '--model', 'lstm', '--corpus', '/nonexistent/file.conll'], files, NER_STUDY_DEBUG='1')
+    assert 'Traceback' in err

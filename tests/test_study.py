@@ -99,8 +99,8 @@ def test_a_run_trained_beside_busy_processes_is_marked_busy(tmp_path, corpus_dir
     "One process per core spinning while two study runs train: the run's metrics, the cost table's count and the headline say so."
     spinners = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(os.cpu_count() or 1)]
     try:
-        cfg = study.StudyConfig.from_params(corpus=corpus_dir, models='lstm-word,lstm', seeds=1, top_seeds=1, fractions='1', epochs=1,
-                                            max_train_sentences=48, output_dir=str(tmp_path))
+        cfg = study.StudyConfig.from_params(corpus=corpus_dir, models='lstm-word,lstm-char', seeds=1, top_seeds=1, fractions='1', epochs=1,
+                                            max_train_sentences=24, output_dir=str(tmp_path))
         runs = study.run_study(cfg, corpus, progress=False)
     finally:
         for p in spinners: p.kill(); p.wait()
