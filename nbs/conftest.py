@@ -5,9 +5,20 @@ with AVX2 and FMA runs identically, one thread. Where this process runs under th
 Where it cannot (an ARM CPU, an x86 CPU without AVX2, or a run outside the Makefile's NB_ENV), the cells tagged
 `float-results` — results of float computations that another CPU's kernels move — still run, assertions included, but
 their outputs are not compared; the test header says which case this is."""
+import os
+import time
+
 from ner_study.machine import reference_numerics_active, reference_numerics_unavailable
 
 FLOAT_RESULTS = 'float-results'
+
+
+def pytest_sessionstart(session):
+    # xdist starts its workers together, and each starts a kernel for its first notebook at once; jupyter_client picks
+    # free TCP ports for each kernel on its own, so two kernels started in the same instant can pick the same port, and
+    # one then dies before it answers ("Kernel died before replying to kernel_info"). The second worker waits a moment.
+    worker = os.environ.get('PYTEST_XDIST_WORKER', 'gw0')
+    if worker != 'gw0' and worker[2:].isdigit(): time.sleep(3.0 * int(worker[2:]))
 
 
 def pytest_report_header(config):
