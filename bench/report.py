@@ -77,7 +77,6 @@ def pair_ratio(tp: dict) -> float:
 def report(r: dict) -> str:
     "A run's ratios as the markdown table bench/README.md shows, then its targets: what bench.py prints at the end, and `report.py` again."
     b, l, t = r['bert'], r['lstm'], r['raw_text']
-    ratio = lambda a, c: a / c
     bn, ln = b['settings']['throughput_train_sentences'], l['settings']['throughput_train_sentences']
     rows = [(f'BERT training vs the HF Trainer recipe, WikiANN-en {bn:,} sentences (sentences/s)',
              b['train_tp']['ours']['sentences_per_s'], b['train_tp']['hf_trainer']['sentences_per_s'])]
@@ -97,7 +96,7 @@ def report(r: dict) -> str:
             rows.append((f'BiLSTM-CRF inference vs {"spaCy" if peer == "spacy" else peer} (words/s)', l['infer']['ours']['words_per_s'],
                          l['infer'][peer]['words_per_s']))
     lines = ['| comparison | ours | theirs | ours / theirs |', '|---|---|---|---|']
-    lines += [f'| {name} | {a:,.0f} | {c:,.0f} | {ratio(a, c):.2f}× |' if a >= 1000 else f'| {name} | {a:.1f} | {c:.1f} | {ratio(a, c):.2f}× |'
+    lines += [f'| {name} | {a:,.0f} | {c:,.0f} | {a / c:.2f}× |' if a >= 1000 else f'| {name} | {a:.1f} | {c:.1f} | {a / c:.2f}× |'
               for name, a, c in rows]
     q = b['quality']
     lines.append(f"| BERT test F1 on W-NUT 2016 after {b['settings']['epochs_quality']} epochs, vs the HF recipe | {q['ours']['test_f1']:.4f} | "

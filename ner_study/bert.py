@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from .encoding import CHECKPOINT_FORMAT, Vocab
 from .packed import MaskDropout, encode_packed, packs_pieces
 
 # %% auto #0
-__all__ = ['BERT_CONFIG_FIELDS', 'EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'BertConfig',
+__all__ = ['RETIRED_SETTINGS', 'EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'BertConfig',
            'BertTagger']
 
 # %% ../nbs/03_bert.ipynb #754ed38f
@@ -106,7 +106,7 @@ class BertConfig:
     sparse_embeddings: bool = True  # training: row-sparse word-piece gradients, only the batch's rows updated (`LazyAdamW`); False: dense AdamW on all rows
 
 
-BERT_CONFIG_FIELDS = {f.name for f in fields(BertConfig)}  # a checkpoint's settings that this version still has
+RETIRED_SETTINGS = ('predict_bf16',)  # in checkpoints of earlier versions; bfloat16 is now the learner's choice (`TrainConfig.bf16`)
 
 
 class BertTagger(nn.Module):
@@ -230,6 +230,6 @@ class BertTagger(nn.Module):
         meta = meta or json.loads((folder / 'tagger.json').read_text())
         tok = AutoTokenizer.from_pretrained(folder / 'tokenizer', local_files_only=True)
         enc = AutoModel.from_config(AutoConfig.from_pretrained(folder / 'encoder', local_files_only=True))
-        tagger = cls(BertConfig(**{k: v for k, v in meta['config'].items() if k in BERT_CONFIG_FIELDS}), Vocab(meta['labels']), tok, enc)
+        tagger = cls(BertConfig(**{k: v for k, v in meta['config'].items() if k not in RETIRED_SETTINGS}), Vocab(meta['labels']), tok, enc)
         tagger.load_state_dict(torch.load(folder / 'weights.pt', map_location=map_location, weights_only=True))
         return tagger

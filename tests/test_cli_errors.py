@@ -59,9 +59,14 @@ HUB_CASES = [
 ]
 
 
+def with_paths(args, files):
+    "The arguments with each {name} replaced by that path of `files`."
+    return [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+
+
 def run_cli(args, files, **env):
     "The command as a user's shell runs it: its own process."
-    args = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+    args = with_paths(args, files)
     base = {k: v for k, v in os.environ.items() if k != 'NER_STUDY_DEBUG'}
     env = {**base, 'HF_HUB_OFFLINE': '1', **env}  # offline as on this project's machines, whatever the CI has
     t0 = time.perf_counter()
@@ -73,7 +78,7 @@ def run_main(args, files, capsys, monkeypatch):
     "The same command through `main` in this process: the same code from argument parsing to exit status, without a start of Python and torch."
     from ner_study.cli import main
     monkeypatch.delenv('NER_STUDY_DEBUG', raising=False)
-    args = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+    args = with_paths(args, files)
     t0 = time.perf_counter()
     try: code = main(args)
     except SystemExit as e: code = e.code
