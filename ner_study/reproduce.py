@@ -15,7 +15,8 @@ import pandas as pd
 from .corpora import CorpusSpec, load_corpus
 from .files import write_json_atomic
 from .learner import progress_bar
-from .study import StudyConfig, finished_run, run_in_child
+from .study import StudyConfig, finished_run
+from .workers import run_spec_of, train_in_child
 
 # %% auto #0
 __all__ = ['FIGURES', 'TOLERANCE_SDS', 'REFERENCE_PARAMS', 'SPREAD_SEEDS', 'REFERENCE_SETS', 'run_figures', 'default_reference',
@@ -58,7 +59,7 @@ def train_runs(study: StudyConfig, runs: list[tuple[str, int]], retrain: bool = 
         exp = study.experiment(model, seed)
         if retrain or finished_run(exp.run_dir(corpus)) is None:
             bar.set_postfix_str(f'{model} seed {seed}')
-            run_in_child(exp, retrain)
+            train_in_child(run_spec_of(exp, retrain))
         out[model, seed] = finished_run(exp.run_dir(corpus))[0]
     return out
 

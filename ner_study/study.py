@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
-import sys
 import time
+from concurrent.futures import as_completed
 from statistics import NormalDist
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -28,14 +27,15 @@ from .learner import TrainConfig, progress_bar
 from .errors import semeval_scores
 from .power import DetectableDifference, aso, aso_in_words, detectable_difference, z_sum
 from .significance import paired_test
+from .workers import Workers, run_spec_of, train_run
 
 # %% auto #0
-__all__ = ['FAMILY_TITLES', 'title', 'StudyConfig', 'is_finished', 'finished_run', 'run_in_child', 'StudyRun', 'run_study',
+__all__ = ['FAMILY_TITLES', 'title', 'StudyConfig', 'is_finished', 'finished_run', 'StudyRun', 'StudyIncomplete', 'run_study',
            'runs_table', 'mean_std', 'per_type_table', 'significance_table', 'error_tables', 'save_tables',
            'semeval_table', 'boundaries_and_types', 'ladder_significance', 'pair_power', 'ladder_power', 'ladder_table',
-           'best_of_families', 'headline', 'busy_runs', 'busy_note', 'lead_over_ladder', 'answer', 'test_set_floor',
-           'seed_order', 'seed_stop_reason', 'pair_difference', 'grow_top_seeds', 'seed_stop_words', 'plot_ladder',
-           'plot_seed_scores', 'plot_per_type', 'plot_costs', 'plot_learning_curves', 'plot_buckets',
+           'best_of_families', 'headline', 'busy_runs', 'threads_words', 'busy_note', 'lead_over_ladder', 'answer',
+           'test_set_floor', 'seed_order', 'seed_stop_reason', 'pair_difference', 'grow_top_seeds', 'seed_stop_words',
+           'plot_ladder', 'plot_seed_scores', 'plot_per_type', 'plot_costs', 'plot_learning_curves', 'plot_buckets',
            'plot_error_kinds', 'plot_type_confusion']
 
 # %% ../nbs/12_study.ipynb #280506e5
@@ -143,18 +143,6 @@ def finished_run(run_dir: Path) -> tuple[dict, list] | None:
     return json.loads((Path(run_dir) / 'metrics.json').read_text()), json.loads((Path(run_dir) / 'test_predictions.json').read_text())
 
 
-def run_in_child(exp: Experiment, retrain: bool = False) -> float:
-    "Train and evaluate `exp` with `run_experiment` in a fresh Python process; returns its wall time. Raises with the child's output on failure."
-    spec = json.dumps({'experiment': asdict(exp), 'retrain': retrain})
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, '-c', 'import sys; from ner_study.experiment import run_from_json; run_from_json(sys.argv[1])', spec],
-                          capture_output=True, text=True, env={**os.environ, 'TQDM_DISABLE': '1'})
-    if proc.returncode != 0:
-        tail = '\n'.join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
-        raise RuntimeError(f'training {exp.model} seed {exp.train.seed} failed (exit {proc.returncode}):\n{tail}')
-    return time.perf_counter() - t0
-
-
 @dataclass
 class StudyRun:
     "One finished run of the study."
@@ -168,23 +156,39 @@ class StudyRun:
     trained_now: bool = False
 
 
-def run_study(cfg: StudyConfig, corpus: Corpus | None = None, retrain: bool = False, progress: bool = True) -> list[StudyRun]:
-    "Every run of `cfg`: finished ones are read from their folders, the others trained in child processes."
+class StudyIncomplete(RuntimeError):
+    "Some runs of a study failed: the message names each missing run and its error; the finished ones are saved and reused next time."
+
+
+def run_study(cfg: StudyConfig, corpus: Corpus | None = None, retrain: bool = False, progress: bool = True,
+              workers: Workers | None = None) -> list[StudyRun]:
+    "Every run of `cfg`: finished ones are read from their folders, the others trained where `workers` says (default: one at a time, each in a child process)."
     corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
+    workers = workers or Workers()
     plan = [(model, seed, fraction, exp, exp.run_dir(corpus)) for model, seed, fraction, exp in cfg.plan(len(corpus.train))]
     train_now = [retrain or not is_finished(run_dir) for *_, run_dir in plan]
     bar = progress_bar(show=progress and any(train_now), total=sum(train_now), desc='study runs to train', unit='run')
+    failed = {}
+    with workers.executor() as pool:
+        futures = {pool.submit(train_run, workers, run_spec_of(exp, retrain)): (model, seed, fraction, run_dir)
+                   for (model, seed, fraction, exp, run_dir), trained in zip(plan, train_now) if trained}
+        for future in as_completed(futures):
+            model, seed, fraction, run_dir = futures[future]
+            if future.exception() is not None: failed[run_dir] = future.exception()
+            bar.set_postfix_str(f'{model} seed {seed} {fraction:.0%}' + (' failed' if run_dir in failed else ''))
+            bar.update()
+    bar.close()
+    if failed:
+        lines = [f'{len(failed)} of {len(plan)} runs failed; the other runs are saved and a rerun trains only the missing ones:']
+        lines += [f'- {run_dir.name}: ' + str(e).strip().replace('\n', '\n    ') for run_dir, e in failed.items()]
+        raise StudyIncomplete('\n'.join(lines))
     out = []
     for (model, seed, fraction, exp, run_dir), trained in zip(plan, train_now):
-        if trained:
-            bar.set_postfix_str(f'{model} seed {seed} {fraction:.0%}')
-            run_in_child(exp, retrain)
-            bar.update()
         metrics, pred = finished_run(run_dir)
         n = exp.train.max_train_sentences or len(corpus.train)
         out.append(StudyRun(model, seed, fraction, min(n, len(corpus.train)), run_dir, metrics, pred, trained))
-    bar.close()
     return out
+
 
 # %% ../nbs/12_study.ipynb #06ed84f6
 def runs_table(runs: list[StudyRun]) -> pd.DataFrame:
@@ -204,7 +208,8 @@ def runs_table(runs: list[StudyRun]) -> pd.DataFrame:
                      'train_cpu_seconds': (m.get('machine') or {}).get('cpu_seconds'),
                      'other_cores': (m.get('machine') or {}).get('other_processes_cores'),
                      'busy': (m.get('machine') or {}).get('busy'),  # None: a run from before the load was recorded
-                     'device': m['environment']['device'], 'run_dir': str(r.run_dir)})
+                     'device': m['environment']['device'], 'threads': m['environment'].get('torch_threads'),
+                     'run_dir': str(r.run_dir)})
     return pd.DataFrame(rows)
 
 
@@ -386,6 +391,13 @@ def busy_runs(runs: pd.DataFrame) -> str:
     return f"{int(known.astype(bool).sum())} of {len(known)} busy" + (f' ({len(runs) - len(known)} not recorded)' if len(known) < len(runs) else '')
 
 
+def threads_words(threads: pd.Series) -> str:
+    "The torch threads of these runs: '2', or '1 (3 runs), 2 (4 runs)' where they differ (a run's time and floats depend on them)."
+    counts = threads.fillna(0).astype(int).value_counts().sort_index()
+    name = lambda t: str(t) if t else 'not recorded'
+    return name(counts.index[0]) if len(counts) == 1 else ', '.join(f'{name(t)} ({n} run{"s" * (n != 1)})' for t, n in counts.items())
+
+
 def busy_note(runs: pd.DataFrame) -> str:
     "A sentence for the headline when some of its runs were trained on a busy machine, else ''."
     if 'busy' not in runs or not runs['busy'].fillna(False).astype(bool).any(): return ''
@@ -452,8 +464,8 @@ def pair_difference(rt: pd.DataFrame, a: str, b: str) -> float:
     return float(mean[b] - mean[a])
 
 
-def grow_top_seeds(cfg: StudyConfig, corpus: Corpus, runs: list[StudyRun], progress: bool = True, max_seeds: int = 20
-                   ) -> tuple[list[StudyRun], StudyConfig, dict]:
+def grow_top_seeds(cfg: StudyConfig, corpus: Corpus, runs: list[StudyRun], progress: bool = True, max_seeds: int = 20,
+                   workers: Workers | None = None) -> tuple[list[StudyRun], StudyConfig, dict]:
     "Add a seed to the families' top rungs at a time until `seed_stop_reason` stops it: the runs, the grown configuration, and what stopped it."
     spent = 0.0
     while True:
@@ -470,7 +482,7 @@ def grow_top_seeds(cfg: StudyConfig, corpus: Corpus, runs: list[StudyRun], progr
                                'next_minutes': next_cost / 60, 'pair': [a, b]}
         cfg = replace(cfg, top_seeds=cfg.top_seeds + (cfg.top_seeds[-1] + 1,))
         t0 = time.perf_counter()
-        runs = run_study(cfg, corpus, progress=progress)
+        runs = run_study(cfg, corpus, progress=progress, workers=workers)
         spent += time.perf_counter() - t0
 
 

@@ -142,13 +142,15 @@ def test_bert_with_crf_emits_only_well_formed_iob2(tmp_path):
 
 
 def test_comparison_report_renders_as_a_document(tmp_path):
-    "The comparison in miniature (two cheap contestants, one seed, one epoch): the same reader's checks as the per-model reports."
+    "The comparison in miniature (two cheap contestants, one seed, one epoch, on two workers): the same reader's checks as the per-model reports."
     out = tmp_path / 'index.ipynb'
     pm.execute_notebook(str(ROOT / 'nbs' / 'compare.ipynb'), str(out), cwd=str(ROOT), progress_bar=False, kernel_name='python3',
                         parameters=dict(models='lstm-word,lstm-crf', seeds=1, top_seeds=1, fractions='1', epochs=1,
-                                        max_train_sentences=32, output_dir=str(tmp_path / 'runs'), tables_dir=str(tmp_path / 'tables')))
+                                        max_train_sentences=32, output_dir=str(tmp_path / 'runs'), tables_dir=str(tmp_path / 'tables'),
+                                        workers=2, threads=1))
     r = subprocess.run([sys.executable, '-m', 'ner_study.cli', 'render', str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     html = out.with_suffix('.html').read_text(encoding='utf-8')
     check_report_html(html)
     assert 'The ladder' in html and 'BiLSTM-CRF' in html
+    assert 'torch threads per run: 1; the runs trained now: 2 at a time, as child processes of this machine' in html

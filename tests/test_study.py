@@ -1,10 +1,14 @@
 """The comparison study's cache: finished runs are reused, a new seed or configuration trains only what is new,
-`retrain` trains again, and the cache key follows the corpus. (The statistics are checked in nbs/10_significance,
+`retrain` trains again, and the cache key follows the corpus; the runs train alike one after another, on two workers
+and as submitit jobs, a failed run is named and a killed study resumes. (The statistics are checked in nbs/10_significance,
 nbs/11_errors and nbs/12_study on inputs with known answers.)"""
 import json
 import os
+from dataclasses import replace
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -13,6 +17,7 @@ from ner_study.corpora import Corpus, CorpusSpec, Sentence, load_corpus
 from ner_study.power import DetectableDifference
 from ner_study.significance import paired_test
 from ner_study.metrics import evaluate_tags
+from ner_study.workers import Workers
 
 
 @pytest.fixture(scope='module')
@@ -34,32 +39,64 @@ def corpus(corpus_dir):
 
 @pytest.fixture
 def count_children(monkeypatch):
+    "Every run the study hands to its workers, as (model, seed, train sentences, retrain)."
     calls = []
-    real = study.run_in_child
-    def counting(exp, retrain=False):
-        calls.append((exp.model, exp.train.seed, exp.train.max_train_sentences, retrain))
-        return real(exp, retrain)
-    monkeypatch.setattr(study, 'run_in_child', counting)
+    real = study.train_run
+    def counting(workers, spec):
+        d = json.loads(spec)
+        calls.append((d['experiment']['model'], d['experiment']['train']['seed'], d['experiment']['train']['max_train_sentences'], d['retrain']))
+        return real(workers, spec)
+    monkeypatch.setattr(study, 'train_run', counting)
     return calls
 
 
-def test_study_reuses_finished_runs_and_retrains_on_request(tmp_path, corpus_dir, corpus, count_children):
-    params = dict(corpus=corpus_dir, models='lstm,bert', seeds=1, top_seeds=1, fractions='1', epochs=1, max_train_sentences=24, output_dir=str(tmp_path))
-    cfg = study.StudyConfig.from_params(**params)
-    first = study.run_study(cfg, corpus, progress=False)
-    assert [(r.model, r.trained_now) for r in first] == [('lstm', True), ('bert', True)] and len(count_children) == 2
-    mtimes = {r.run_dir: (r.run_dir / 'metrics.json').stat().st_mtime_ns for r in first}
+# two tiny runs (one epoch on 24 sentences, one torch thread each): every engine must train them alike
+PARAMS = dict(models='lstm-word,lstm-char', seeds=1, top_seeds=1, fractions='1', epochs=1, max_train_sentences=24)
+ONE_THREAD = Workers(1, threads=1)
+KILLED_STUDY = """
+import sys
+import ner_study.study as study
+from ner_study.workers import Workers
+study.run_study(study.StudyConfig.from_params(**eval(sys.argv[1])), progress=False, workers=Workers(1, threads=1))
+"""
 
-    again = study.run_study(cfg, corpus, progress=False)
-    assert len(count_children) == 2 and not any(r.trained_now for r in again), 'nothing is retrained'
+
+@pytest.fixture(scope='module')
+def sequential(tmp_path_factory, corpus_dir, corpus):
+    "The two runs one after another — a study killed once the first run had finished, then run again: (config, runs, first run's metrics mtime)."
+    cfg = study.StudyConfig.from_params(corpus=corpus_dir, output_dir=str(tmp_path_factory.mktemp('sequential')), **PARAMS)
+    first, second = [e.run_dir(corpus) for *_, e in cfg.plan(len(corpus.train))]
+    killed = subprocess.Popen([sys.executable, '-c', KILLED_STUDY, repr({'corpus': corpus_dir, 'output_dir': cfg.output_dir, **PARAMS})],
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while not study.is_finished(first) and killed.poll() is None and time.time() < deadline: time.sleep(0.2)
+        assert study.is_finished(first) and not study.is_finished(second), 'killed after the first run finished'
+    finally:
+        os.killpg(killed.pid, signal.SIGKILL); killed.wait()
+    mtime = (first / 'metrics.json').stat().st_mtime_ns
+    return cfg, study.run_study(cfg, corpus, progress=False, workers=ONE_THREAD), mtime
+
+
+def test_a_killed_study_resumes_without_retraining_finished_runs(sequential):
+    cfg, runs, mtime = sequential
+    assert [(r.model, r.trained_now) for r in runs] == [('lstm-word', False), ('lstm-char', True)]
+    assert (runs[0].run_dir / 'metrics.json').stat().st_mtime_ns == mtime and runs[0].metrics['environment']['torch_threads'] == 1
+
+
+def test_study_reuses_finished_runs_and_retrains_on_request(sequential, corpus_dir, corpus, count_children):
+    cfg, first, _ = sequential
+    mtimes = {r.run_dir: (r.run_dir / 'metrics.json').stat().st_mtime_ns for r in first}
+    again = study.run_study(cfg, corpus, progress=False, workers=ONE_THREAD)
+    assert not count_children and not any(r.trained_now for r in again), 'nothing is retrained'
     assert [r.metrics for r in again] == [r.metrics for r in first]
     assert all((r.run_dir / 'metrics.json').stat().st_mtime_ns == mtimes[r.run_dir] for r in again)
 
-    more = study.run_study(study.StudyConfig.from_params(**{**params, 'seeds': 2}), corpus, progress=False)
-    assert [(r.model, r.seed, r.trained_now) for r in more] == [('lstm', 42, False), ('lstm', 43, True), ('bert', 42, False), ('bert', 43, True)]
-
-    forced = study.run_study(cfg, corpus, retrain=True, progress=False)
-    assert all(r.trained_now for r in forced) and count_children[-2:] == [('lstm', 42, 24, True), ('bert', 42, 24, True)]
+    more = study.run_study(replace(cfg, seeds=(42, 43), top_seeds=(42, 43)), corpus, progress=False, workers=ONE_THREAD)
+    assert [(r.model, r.seed, r.trained_now) for r in more] == [('lstm-word', 42, False), ('lstm-word', 43, True),
+                                                                ('lstm-char', 42, False), ('lstm-char', 43, True)]
+    forced = study.run_study(cfg, corpus, retrain=True, progress=False, workers=ONE_THREAD)
+    assert all(r.trained_now for r in forced) and count_children[-2:] == [('lstm-word', 42, 24, True), ('lstm-char', 42, 24, True)]
     assert all((r.run_dir / 'metrics.json').stat().st_mtime_ns > mtimes[r.run_dir] for r in forced)
     # a retrained run is the same run: same seed, same configuration, same test predictions
     assert [r.test_pred for r in forced] == [r.test_pred for r in first]
@@ -72,7 +109,7 @@ def test_study_reuses_finished_runs_and_retrains_on_request(tmp_path, corpus_dir
 
     # the tables the report is built from
     rt = study.runs_table(forced)
-    sig = study.significance_table(forced, corpus, 'lstm', 'bert', trials=500)
+    sig = study.significance_table(forced, corpus, 'lstm-word', 'lstm-char', trials=500)
     t = paired_test([s.tags for s in corpus.test], forced[0].test_pred, forced[1].test_pred, trials=500, seed=42)
     assert sig.loc[0, 'p_value'] == t.p_value and abs(sig.loc[0, 'delta'] - (rt.loc[1, 'f1'] - rt.loc[0, 'f1'])) < 1e-12
 
@@ -88,10 +125,28 @@ def test_cache_key_changes_with_corpus_config_and_seed(corpus):
     assert study.StudyConfig.from_params(seeds=1).experiment('lstm', 42).run_dir(corpus) == exp.run_dir(corpus)
 
 
-def test_a_failing_child_reports_its_error(tmp_path, corpus):
-    exp = study.StudyConfig.from_params(corpus=str(tmp_path / 'missing.conll'), output_dir=str(tmp_path)).experiment('lstm', 42)
-    with pytest.raises(RuntimeError, match='missing.conll'):
-        study.run_in_child(exp)
+def test_two_workers_and_submitit_give_the_sequential_figures(sequential, tmp_path, corpus, count_children):
+    "The same two runs on two workers (where one fails first) and as submitit jobs (its local executor)."
+    cfg, one_by_one, _ = sequential
+    # two workers; the second run fails (a file stands where its folder goes): the study names it and keeps the first
+    two = replace(cfg, output_dir=str(tmp_path / 'two-workers'))
+    blocked = [e.run_dir(corpus) for *_, e in two.plan(len(corpus.train))][1]
+    blocked.parent.mkdir(parents=True); blocked.write_text('in the way')
+    with pytest.raises(study.StudyIncomplete, match=f'1 of 2 runs failed(.|\\n)*{blocked.name}: training lstm-char seed 42 failed'):
+        study.run_study(two, corpus, progress=False, workers=Workers(2, threads=1))
+    blocked.unlink()
+    on_two = study.run_study(two, corpus, progress=False, workers=Workers(2, threads=1))
+    assert [r.trained_now for r in on_two] == [False, True], 'the finished run is kept, only the failed one trains again'
+
+    jobs = study.run_study(replace(cfg, output_dir=str(tmp_path / 'submitit')), corpus, progress=False,
+                           workers=Workers(2, cluster='local', threads=1, folder=str(tmp_path / 'jobs')))
+    assert len(count_children) == 5 and list((tmp_path / 'jobs').iterdir()), 'the submitit runs went through its job folder'
+
+    tables = [study.runs_table(runs) for runs in (one_by_one, on_two, jobs)]
+    figures = ['model', 'seed', 'f1', 'precision', 'recall', 'macro_f1', 'token_accuracy', 'dev_f1', 'epochs', 'threads']
+    for t in tables[1:]: assert t[figures].equals(tables[0][figures])
+    assert tables[0]['threads'].tolist() == [1, 1]
+    assert [r.test_pred for r in on_two] == [r.test_pred for r in one_by_one] == [r.test_pred for r in jobs]
 
 
 @pytest.mark.skipif(not os.path.exists('/proc/stat'), reason='the CPU counters of other processes are read from /proc/stat (Linux)')
@@ -116,8 +171,8 @@ def test_a_run_trained_beside_busy_processes_is_marked_busy(tmp_path, corpus_dir
 def test_auto_top_seeds_stops_for_each_of_its_reasons(tmp_path, corpus_dir, corpus, monkeypatch):
     """top_seeds='auto' on tiny runs, each new seed trained for real. What the tiny taggers' scores say is arbitrary, so the
     statistics it decides by — the difference and its noise — are set for each case (their arithmetic is checked in nbs/)."""
-    from ner_study.experiment import run_experiment  # in this process: the fresh-process path is the test above's
-    monkeypatch.setattr(study, 'run_in_child', lambda exp, retrain=False: run_experiment(exp, retrain=retrain, progress=False, log=lambda *_: None))
+    from ner_study.experiment import run_from_json  # in this process: the process-per-run path is the tests' above
+    monkeypatch.setattr(study, 'train_run', lambda workers, spec: run_from_json(spec))
     params = dict(corpus=corpus_dir, models='lstm-word,bert-frozen', seeds=1, top_seeds='auto', fractions='1', epochs=1,
                   max_train_sentences=24, output_dir=str(tmp_path))
     cfg = study.StudyConfig.from_params(**params, seed_budget=30)
