@@ -9,7 +9,6 @@ import json
 import math
 import os
 import time
-from concurrent.futures import as_completed
 from statistics import NormalDist
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -168,16 +167,18 @@ def run_study(cfg: StudyConfig, corpus: Corpus | None = None, retrain: bool = Fa
     plan = [(model, seed, fraction, exp, exp.run_dir(corpus)) for model, seed, fraction, exp in cfg.plan(len(corpus.train))]
     train_now = [retrain or not is_finished(run_dir) for *_, run_dir in plan]
     bar = progress_bar(show=progress and any(train_now), total=sum(train_now), desc='study runs to train', unit='run')
-    failed = {}
-    with workers.executor() as pool:
-        futures = {pool.submit(train_run, workers, run_spec_of(exp, retrain)): (model, seed, fraction, run_dir)
-                   for (model, seed, fraction, exp, run_dir), trained in zip(plan, train_now) if trained}
-        for future in as_completed(futures):
-            model, seed, fraction, run_dir = futures[future]
-            if future.exception() is not None: failed[run_dir] = future.exception()
-            bar.set_postfix_str(f'{model} seed {seed} {fraction:.0%}' + (' failed' if run_dir in failed else ''))
-            bar.update()
+    def finished(future, name):  # called as each run ends, whichever engine ran it
+        bar.set_postfix_str(name + (' failed' if future.exception() is not None else ''), refresh=False)
+        bar.update()
+    futures = {}
+    with workers.executor() as pool:  # leaving it waits for every run
+        for (model, seed, fraction, exp, run_dir), trained in zip(plan, train_now):
+            if not trained: continue
+            future = pool.submit(train_run, workers, run_spec_of(exp, retrain))
+            future.add_done_callback(lambda f, name=f'{model} seed {seed} {fraction:.0%}': finished(f, name))
+            futures[future] = run_dir
     bar.close()
+    failed = {run_dir: f.exception() for f, run_dir in futures.items() if f.exception() is not None}
     if failed:
         lines = [f'{len(failed)} of {len(plan)} runs failed; the other runs are saved and a rerun trains only the missing ones:']
         lines += [f'- {run_dir.name}: ' + str(e).strip().replace('\n', '\n    ') for run_dir, e in failed.items()]
