@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from statistics import NormalDist
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -20,7 +19,7 @@ import seaborn as sns
 
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .errors import ERROR_KINDS, error_counts, length_scores, seen_unseen_scores, type_confusion
-from .experiment import CONTESTANTS, Experiment, experiment_from_dict, experiment_from_params
+from .experiment import CONTESTANTS, Experiment, experiment_from_params
 from .files import write_atomic, write_json_atomic
 from .learner import TrainConfig, progress_bar
 from .errors import semeval_scores

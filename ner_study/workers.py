@@ -38,6 +38,13 @@ class RunFailed(RuntimeError):
     "A run's process ended with an error: the message ends with the last lines of its output."
 
 
+def _run_failed(spec: str, how: str, output: str) -> RunFailed:
+    "The error of the run of `spec` that ended `how`, with the last 25 lines of its `output`."
+    exp = json.loads(spec)['experiment']
+    tail = '\n'.join(output.strip().splitlines()[-25:])
+    return RunFailed(f"training {exp['model']} seed {exp['train']['seed']} failed ({how}):\n{tail}")
+
+
 def train_in_child(spec: str, threads: int | None = None, env: dict | None = None) -> float:
     "Run `run_spec(spec, threads)` in a fresh Python process; its wall seconds. Raises `RunFailed` with the child's last lines."
     env = {**os.environ, 'TQDM_DISABLE': '1', **(env or {})}
@@ -46,10 +53,7 @@ def train_in_child(spec: str, threads: int | None = None, env: dict | None = Non
     proc = subprocess.run([sys.executable, '-c', 'import sys; from ner_study.workers import run_spec; '
                            'run_spec(sys.argv[1], int(sys.argv[2]) or None)', spec, str(threads or 0)],
                           capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        exp = json.loads(spec)['experiment']
-        tail = '\n'.join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
-        raise RunFailed(f"training {exp['model']} seed {exp['train']['seed']} failed (exit {proc.returncode}):\n{tail}")
+    if proc.returncode != 0: raise _run_failed(spec, f'exit {proc.returncode}', proc.stdout + proc.stderr)
     return time.perf_counter() - t0
 
 # %% ../nbs/07a_workers.ipynb #ecc6c02f
@@ -123,9 +127,6 @@ def train_run(w: Workers, spec: str) -> float:
         t0 = time.perf_counter()
         job = _submitit_executor(w).submit(run_spec, spec, w.threads)
         try: job.result()
-        except Exception as e:
-            exp = json.loads(spec)['experiment']
-            tail = '\n'.join(str(e).strip().splitlines()[-25:])
-            raise RunFailed(f"training {exp['model']} seed {exp['train']['seed']} failed (submitit job {job.job_id}):\n{tail}") from None
+        except Exception as e: raise _run_failed(spec, f'submitit job {job.job_id}', str(e)) from None
         return time.perf_counter() - t0
     finally: w._slots.put(slot)
