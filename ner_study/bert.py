@@ -179,7 +179,7 @@ class BertTagger(nn.Module):
         "Label scores [words, labels] from each word's first sub-word (in the window assigned to it), words one after another."
         ids, mask = batch['input_ids'].to(self.device), batch['attention_mask'].to(self.device)
         at = batch['word_window'].to(self.device) * ids.shape[1] + batch['word_position'].to(self.device)  # flat positions
-        if packs_pieces(self.encoder):
+        if packs_pieces(self.encoder) and self.device.type == 'cpu':  # the packing's savings are a CPU's
             hidden = encode_packed(self.encoder, ids, mask, self.sparse_gradients and self.training and torch.is_grad_enabled(), outputs=at)
         else:
             hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state.flatten(0, 1)[at]

@@ -25,7 +25,7 @@ import pandas as pd
 # %% auto #0
 __all__ = ['HUB_HOST', 'CorpusError', 'Sentence', 'split_tag', 'detect_scheme', 'to_iob2', 'iob2_spans', 'ReadReport',
            'read_conll', 'read_kaggle_csv', 'Corpus', 'split_sentences', 'CorpusSpec', 'bundled_wnut16_path',
-           'read_corpus_file', 'hub_unreachable', 'load_hub_corpus', 'load_corpus']
+           'read_corpus_file', 'hub_unreachable', 'load_hub_corpus', 'load_corpus', 'write_slice']
 
 # %% ../nbs/00_corpora.ipynb #08e5b232
 class CorpusError(ValueError):
@@ -370,3 +370,15 @@ def load_corpus(spec: CorpusSpec | str = 'wnut16') -> Corpus:
     if '/' in src and (src.startswith(('.', '/', '~')) or path.suffix):
         raise CorpusError(f"corpus {src!r}: no such file or folder")
     return load_hub_corpus(src, spec)
+
+# %% ../nbs/00_corpora.ipynb #31af4e9f
+def write_slice(corpus: Corpus, folder: str | Path, train: int = 300, dev: int = 40, test: int = 40) -> str:
+    "Write the first `train` training sentences and up to `dev`/`test` dev and test sentences with tags train has to `folder` as CoNLL files; the folder, for `load_corpus`."
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    head = corpus.train[:train]
+    known = {t for s in head for t in s.tags}
+    fits = lambda sents, n: [s for s in sents if set(s.tags) <= known][:n]
+    for name, sents in (('train', head), ('dev', fits(corpus.dev, dev)), ('test', fits(corpus.test, test))):
+        text = ''.join(''.join(f'{w}\t{t}\n' for w, t in zip(s.tokens, s.tags)) + '\n' for s in sents)
+        (folder / f'{name}.conll').write_text(text, encoding='utf-8')
+    return str(folder)

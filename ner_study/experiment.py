@@ -31,9 +31,9 @@ from .metrics import token_confusion
 from .vectors import STATIC_SOURCES
 
 # %% auto #0
-__all__ = ['TAGGERS', 'DEFAULT_TRAINING', 'CONTESTANTS', 'Contestant', 'contestants_table', 'Experiment',
-           'experiment_from_params', 'CheckpointError', 'load_tagger', 'RunResult', 'environment', 'peak_memory_mb',
-           'run_experiment', 'experiment_from_dict', 'run_from_json']
+__all__ = ['TAGGERS', 'DEFAULT_TRAINING', 'SEARCH_SPACES', 'CONTESTANTS', 'Range', 'Contestant', 'contestants_table',
+           'Experiment', 'experiment_from_params', 'with_settings', 'CheckpointError', 'load_tagger', 'RunResult',
+           'environment', 'peak_memory_mb', 'run_experiment', 'experiment_from_dict', 'run_from_json']
 
 # %% ../nbs/07_experiment.ipynb #4f853618
 TAGGERS = {'lstm': (BiLstmCrfTagger, LstmConfig), 'bert': (BertTagger, BertConfig)}
@@ -46,6 +46,28 @@ DEFAULT_TRAINING = {
 }
 
 
+
+@dataclass(frozen=True)
+class Range:
+    "Where tuning draws one setting from: a float between `low` and `high` (uniform in its logarithm with `log`), or one of `choices`."
+    low: float = 0.0
+    high: float = 0.0
+    log: bool = False
+    choices: tuple = ()
+
+    def __str__(self) -> str:
+        if self.choices: return ' | '.join(map(str, self.choices))
+        return f'{self.low:g}–{self.high:g}' + (' (log)' if self.log else '')
+
+
+# what equal-budget tuning (`12a_tuning`) searches for each family: every contestant gets the same number of draws from its space
+SEARCH_SPACES = {
+    'lstm': {'lr': Range(5e-4, 8e-3, log=True), 'dropout': Range(0.2, 0.6), 'batch_size': Range(choices=(8, 16, 32))},
+    # dropout is the head's; the encoder keeps its checkpoint's own
+    'bert': {'lr': Range(2.5e-5, 4e-4, log=True), 'dropout': Range(0.0, 0.3), 'batch_size': Range(choices=(8, 16, 32))},
+}
+
+
 @dataclass(frozen=True)
 class Contestant:
     "A named model of the study: a tagger family and the settings that make it one rung of its ladder."
@@ -55,6 +77,12 @@ class Contestant:
     adds: str  # what it adds to the rung below it (the first rung: what it is)
     tagger: dict = field(default_factory=dict)  # settings of the family's tagger configuration
     train: dict = field(default_factory=dict)  # changes to the family's training defaults
+    search: dict = field(default_factory=dict)  # changes to the family's search space (`SEARCH_SPACES`)
+
+    @property
+    def search_space(self) -> dict[str, Range]:
+        "What tuning draws this contestant's settings from: its family's space with its own changes."
+        return {**SEARCH_SPACES[self.family], **self.search}
 
 
 # each family's rungs in ladder order, its strongest last
@@ -65,16 +93,17 @@ CONTESTANTS = {c.name: c for c in [
     Contestant('lstm-crf', 'lstm', 'BiLSTM-CRF', '+ CRF output layer (IOB2-constrained Viterbi)'),
     Contestant('lstm', 'lstm', 'BiLSTM-CRF + vectors', "+ pretrained word vectors (MiniLM's word-piece embeddings)", {'vectors': 'minilm-input'}),
     Contestant('bert-frozen', 'bert', 'BERT frozen + MLP', "the original study's baseline: encoder frozen, MLP head on its outputs",
-               {'freeze_encoder': True}),
+               {'freeze_encoder': True}, search={'lr': Range(2.5e-4, 4e-3, log=True)}),  # a head alone takes larger steps
     Contestant('bert-softmax', 'bert', 'BERT fine-tuned', '+ fine-tuning the encoder (arg-max per word)'),
     Contestant('bert', 'bert', 'BERT fine-tuned + CRF', '+ CRF output layer (IOB2-constrained Viterbi)', {'use_crf': True}),
 ]}
 
 
 def contestants_table() -> pd.DataFrame:
-    "The registry as a table: family, title, what each rung adds and its settings."
+    "The registry as a table: family, title, what each rung adds, its settings and what tuning searches."
     return pd.DataFrame([{'model': c.name, 'family': c.family, 'title': c.title, 'adds': c.adds,
-                          'settings': ', '.join(f'{k}={v}' for k, v in {**c.tagger, **c.train}.items()) or 'family defaults'}
+                          'settings': ', '.join(f'{k}={v}' for k, v in {**c.tagger, **c.train}.items()) or 'family defaults',
+                          'tuning searches': ', '.join(f'{k} {r}' for k, r in c.search_space.items())}
                          for c in CONTESTANTS.values()]).set_index('model')
 
 
@@ -144,6 +173,17 @@ def experiment_from_params(model: str = 'lstm', corpus: str = 'wnut16', epochs: 
     train = replace(DEFAULT_TRAINING[contestant.family], **contestant.train, seed=seed, max_train_sentences=max_train_sentences,
                     min_steps=min_steps, bf16=bf16, **overrides)
     return Experiment(model, CorpusSpec(corpus, split_seed=split_seed), train, tagger, output_dir)
+
+
+def with_settings(exp: Experiment, settings: dict) -> Experiment:
+    "`exp` with some training or tagger settings changed (tuning's choices: `lr`, `dropout`, `batch_size`, ...); an unknown name raises `ValueError`."
+    train, tagger = {}, {}
+    for k, v in settings.items():
+        if k in TrainConfig.__dataclass_fields__: train[k] = v
+        elif k in type(exp.tagger).__dataclass_fields__: tagger[k] = v
+        else: raise ValueError(f'{k}={v!r}: neither a training nor a {exp.family} tagger setting')
+    return replace(exp, train=replace(exp.train, **train), tagger=replace(exp.tagger, **tagger))
+
 
 # %% ../nbs/07_experiment.ipynb #e95a12e3
 class CheckpointError(ValueError):

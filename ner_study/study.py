@@ -19,7 +19,7 @@ import seaborn as sns
 
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .errors import ERROR_KINDS, error_counts, length_scores, seen_unseen_scores, type_confusion
-from .experiment import CONTESTANTS, Experiment, experiment_from_params
+from .experiment import CONTESTANTS, Experiment, experiment_from_params, with_settings
 from .files import write_atomic, write_json_atomic
 from .learner import TrainConfig, progress_bar
 from .errors import semeval_scores
@@ -28,8 +28,8 @@ from .significance import paired_test
 from .workers import Workers, run_spec_of, train_run
 
 # %% auto #0
-__all__ = ['FAMILY_TITLES', 'title', 'StudyConfig', 'is_finished', 'finished_run', 'StudyRun', 'StudyIncomplete', 'run_study',
-           'runs_table', 'mean_std', 'per_type_table', 'significance_table', 'error_tables', 'save_tables',
+__all__ = ['FAMILY_TITLES', 'title', 'StudyConfig', 'is_finished', 'finished_run', 'StudyRun', 'StudyIncomplete', 'train_missing',
+           'run_study', 'runs_table', 'mean_std', 'per_type_table', 'significance_table', 'error_tables', 'save_tables',
            'semeval_table', 'boundaries_and_types', 'ladder_significance', 'pair_power', 'ladder_power', 'ladder_table',
            'best_of_families', 'headline', 'busy_runs', 'threads_words', 'busy_note', 'lead_over_ladder', 'answer',
            'test_set_floor', 'seed_order', 'seed_stop_reason', 'pair_difference', 'grow_top_seeds', 'seed_stop_words',
@@ -59,6 +59,7 @@ class StudyConfig:
     output_dir: str = 'runs'
     auto_seeds: bool = False        # grow top_seeds until the verdict is decided (`grow_top_seeds`)
     seed_budget: float = 10.0       # minutes of extra training `auto_seeds` may spend
+    tuned: dict = field(default_factory=dict)  # contestant → the settings tuning chose for it (`12a_tuning`); the others keep their defaults
 
     @classmethod
     def from_params(cls, corpus='wnut16', models='all', seeds=1, top_seeds=2, first_seed=42, fractions='0.1,0.25,0.5,1', curve_seeds=1,
@@ -112,9 +113,10 @@ class StudyConfig:
     def experiment(self, model: str, seed: int, train_sentences: int | None = None, min_steps: int = 0) -> Experiment:
         "The `Experiment` of one run; `train_sentences` limits the training split (learning curves) and `min_steps` sets its budget."
         bert = CONTESTANTS[model].family == 'bert' if model in CONTESTANTS else False
-        return experiment_from_params(model=model, corpus=self.corpus, epochs=self.epochs, seed=seed, output_dir=self.output_dir,
-                                      max_train_sentences=self.max_train_sentences if train_sentences is None else train_sentences,
-                                      encoder=self.encoder if bert else None, split_seed=self.split_seed, min_steps=min_steps)
+        exp = experiment_from_params(model=model, corpus=self.corpus, epochs=self.epochs, seed=seed, output_dir=self.output_dir,
+                                     max_train_sentences=self.max_train_sentences if train_sentences is None else train_sentences,
+                                     encoder=self.encoder if bert else None, split_seed=self.split_seed, min_steps=min_steps)
+        return with_settings(exp, self.tuned.get(model, {}))
 
     def plan(self, n_train: int) -> list[tuple[str, int, float, Experiment]]:
         "Every run of the study as (model, seed, fraction, experiment), the full-data runs first."
@@ -158,35 +160,44 @@ class StudyIncomplete(RuntimeError):
     "Some runs of a study failed: the message names each missing run and its error; the finished ones are saved and reused next time."
 
 
-def run_study(cfg: StudyConfig, corpus: Corpus | None = None, retrain: bool = False, progress: bool = True,
-              workers: Workers | None = None) -> list[StudyRun]:
-    "Every run of `cfg`: finished ones are read from their folders, the others trained where `workers` says (default: one at a time, each in a child process)."
-    corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
+def train_missing(runs: dict[str, Experiment], corpus: Corpus, retrain: bool = False, progress: bool = True,
+                  workers: Workers | None = None, what: str = 'study runs') -> dict[str, bool]:
+    "Train each run of `runs` (a name → its experiment) whose folder holds no finished run (every one with `retrain`) where `workers` says; which were trained. A failed run raises `StudyIncomplete` once every other has ended."
     workers = workers or Workers()
-    plan = [(model, seed, fraction, exp, exp.run_dir(corpus)) for model, seed, fraction, exp in cfg.plan(len(corpus.train))]
-    train_now = [retrain or not is_finished(run_dir) for *_, run_dir in plan]
-    bar = progress_bar(show=progress and any(train_now), total=sum(train_now), desc='study runs to train', unit='run')
+    dirs = {name: exp.run_dir(corpus) for name, exp in runs.items()}
+    train_now = {name: retrain or not is_finished(d) for name, d in dirs.items()}
+    bar = progress_bar(show=progress and any(train_now.values()), total=sum(train_now.values()), desc=f'{what} to train', unit='run')
     def finished(future, name):  # called as each run ends, whichever engine ran it
         bar.set_postfix_str(name + (' failed' if future.exception() is not None else ''), refresh=False)
         bar.update()
     futures = {}
     with workers.executor() as pool:  # leaving it waits for every run
-        for (model, seed, fraction, exp, run_dir), trained in zip(plan, train_now):
-            if not trained: continue
+        for name, exp in runs.items():
+            if not train_now[name]: continue
             future = pool.submit(train_run, workers, run_spec_of(exp, retrain))
-            future.add_done_callback(lambda f, name=f'{model} seed {seed} {fraction:.0%}': finished(f, name))
-            futures[future] = run_dir
+            future.add_done_callback(lambda f, name=name: finished(f, name))
+            futures[future] = dirs[name]
     bar.close()
     failed = {run_dir: f.exception() for f, run_dir in futures.items() if f.exception() is not None}
     if failed:
-        lines = [f'{len(failed)} of {len(plan)} runs failed; the other runs are saved and a rerun trains only the missing ones:']
+        lines = [f'{len(failed)} of {len(runs)} {what} failed; the other runs are saved and a rerun trains only the missing ones:']
         lines += [f'- {run_dir.name}: ' + str(e).strip().replace('\n', '\n    ') for run_dir, e in failed.items()]
         raise StudyIncomplete('\n'.join(lines))
+    return train_now
+
+
+def run_study(cfg: StudyConfig, corpus: Corpus | None = None, retrain: bool = False, progress: bool = True,
+              workers: Workers | None = None) -> list[StudyRun]:
+    "Every run of `cfg`: finished ones are read from their folders, the others trained where `workers` says (default: one at a time, each in a child process)."
+    corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
+    plan = {f'{model} seed {seed} {fraction:.0%}': (model, seed, fraction, exp) for model, seed, fraction, exp in cfg.plan(len(corpus.train))}
+    trained = train_missing({name: p[3] for name, p in plan.items()}, corpus, retrain, progress, workers)
     out = []
-    for (model, seed, fraction, exp, run_dir), trained in zip(plan, train_now):
+    for name, (model, seed, fraction, exp) in plan.items():
+        run_dir = exp.run_dir(corpus)
         metrics, pred = finished_run(run_dir)
         n = exp.train.max_train_sentences or len(corpus.train)
-        out.append(StudyRun(model, seed, fraction, min(n, len(corpus.train)), run_dir, metrics, pred, trained))
+        out.append(StudyRun(model, seed, fraction, min(n, len(corpus.train)), run_dir, metrics, pred, trained[name]))
     return out
 
 

@@ -17,9 +17,9 @@ NO_BF16 = {**os.environ, 'ONEDNN_MAX_CPU_ISA': 'AVX2', 'TQDM_DISABLE': '1'}
 FALLBACK = 'bfloat16 training and prediction asked for, but it runs in float32 here: '
 
 
-def test_cli_bf16_falls_back_to_float32_where_bf16_is_not_native(tmp_path):
+def test_cli_bf16_falls_back_to_float32_where_bf16_is_not_native(tmp_path, wnut_slice):
     "BERT through the CLI: its training asks for bfloat16, and its prediction takes it wherever native (here it is not)."
-    r = subprocess.run(CLI + ['fit', '--model', 'bert', '--bf16', '--epochs', '1', '--max-train-sentences', '32',
+    r = subprocess.run(CLI + ['fit', '--model', 'bert', '--bf16', '--epochs', '1', '--max-train-sentences', '32', '--corpus', wnut_slice,
                               '--output-dir', str(tmp_path)], env=NO_BF16, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     lines = [l for l in r.stdout.splitlines() if l.startswith(FALLBACK)]
@@ -30,8 +30,8 @@ def test_cli_bf16_falls_back_to_float32_where_bf16_is_not_native(tmp_path):
 
 
 @pytest.mark.skipif(not native_bf16('cpu'), reason='this CPU has no native bfloat16 (AVX512-BF16 or AMX)')
-def test_bf16_trains_in_bfloat16_where_it_is_native(tmp_path):
-    r = subprocess.run(CLI + ['fit', '--model', 'lstm', '--bf16', '--epochs', '1', '--max-train-sentences', '32',
+def test_bf16_trains_in_bfloat16_where_it_is_native(tmp_path, wnut_slice):
+    r = subprocess.run(CLI + ['fit', '--model', 'lstm', '--bf16', '--epochs', '1', '--max-train-sentences', '32', '--corpus', wnut_slice,
                               '--output-dir', str(tmp_path)], env={**os.environ, 'TQDM_DISABLE': '1'}, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0 and FALLBACK not in r.stdout, r.stdout + r.stderr
     metrics = json.loads(next(tmp_path.glob('*/metrics.json')).read_text())

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import papermill as pm
 import pytest
 
@@ -141,16 +142,22 @@ def test_bert_with_crf_emits_only_well_formed_iob2(tmp_path):
     assert res.metrics['test']['strict']['micro avg']['f1'] == res.metrics['test']['conlleval']['micro avg']['f1']
 
 
-def test_comparison_report_renders_as_a_document(tmp_path):
-    "The comparison in miniature (two cheap contestants, one seed, one epoch, on two workers): the same reader's checks as the per-model reports."
+def test_comparison_report_renders_as_a_document(tmp_path, wnut_slice):
+    "The comparison in miniature (two cheap contestants, two tuning trials each, one seed, one epoch, on two workers): the same reader's checks as the per-model reports."
     out = tmp_path / 'index.ipynb'
     pm.execute_notebook(str(ROOT / 'nbs' / 'compare.ipynb'), str(out), cwd=str(ROOT), progress_bar=False, kernel_name='python3',
-                        parameters=dict(models='lstm-word,lstm-crf', seeds=1, top_seeds=1, fractions='1', epochs=1,
+                        parameters=dict(corpus=wnut_slice, models='lstm-word,lstm-crf', seeds=1, top_seeds=1, fractions='1', epochs=1,
                                         max_train_sentences=32, output_dir=str(tmp_path / 'runs'), tables_dir=str(tmp_path / 'tables'),
-                                        workers=2, threads=1))
+                                        workers=2, threads=1, tune_trials=2))
     r = subprocess.run([sys.executable, '-m', 'ner_study.cli', 'render', str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     html = out.with_suffix('.html').read_text(encoding='utf-8')
     check_report_html(html)
     assert 'The ladder' in html and 'BiLSTM-CRF' in html
     assert 'torch threads per run: 1; the runs trained now: 2 at a time, as child processes of this machine' in html
+    assert 'Every contestant trained with its best of 2 random draws' in html and 'Figure 10. Expected best dev F1' in html
+    trials = pd.read_csv(tmp_path / 'tables' / 'tuning_trials.csv')
+    runs = pd.read_csv(tmp_path / 'tables' / 'runs.csv')
+    assert len(trials) == 4 and len(list((tmp_path / 'runs' / 'tuning').glob('*.log'))) == 2
+    for model, g in trials.groupby('model'):  # each contestant's seed trained with its best draw: that trial's own run folder
+        assert runs.loc[runs['model'] == model, 'run_dir'].item() == g.loc[g['dev_f1'].idxmax(), 'run_dir']

@@ -70,8 +70,8 @@ def test_checkpoint_from_another_format_or_broken(model_dir, tmp_path):
         load_tagger(d)
 
 
-def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path):
-    params = dict(epochs=5, max_train_sentences=96, patience=10)
+def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, wnut_slice):
+    params = dict(corpus=wnut_slice, epochs=6, max_train_sentences=96, patience=10)
     script = ('import sys; from ner_study.experiment import *; '
               f'run_experiment(experiment_from_params("lstm", output_dir=sys.argv[1], **{params!r}), progress=False)')
     proc = subprocess.Popen([sys.executable, '-c', script, str(tmp_path / 'killed')], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
