@@ -21,8 +21,8 @@ from .study import StudyConfig, StudyIncomplete, finished_run, title, train_miss
 from .workers import Workers
 
 # %% auto #0
-__all__ = ['distribution', 'tuning_study', 'draw_trials', 'tune_study', 'best_settings', 'tuning_curves', 'plot_tuning_curves',
-           'tuning_words']
+__all__ = ['distribution', 'tuning_study', 'draw_trials', 'tune_study', 'best_trials', 'best_settings', 'tuning_curves',
+           'plot_tuning_curves', 'tuning_words']
 
 # %% ../nbs/12a_tuning.ipynb #c92d1963
 def distribution(r: Range):
@@ -72,25 +72,29 @@ def tune_study(cfg: StudyConfig, corpus: Corpus, trials: int, workers: Workers |
     except StudyIncomplete as e: error = e  # tell the finished trials first, then say which are missing
     rows = []
     for name, (model, study, t, exp) in drawn.items():
-        done = finished_run(exp.run_dir(corpus))
+        run_dir = exp.run_dir(corpus)
+        done = finished_run(run_dir)
         if done is None: continue
         dev_f1 = done[0]['dev']['strict']['micro avg']['f1']
         if t.state.name == 'RUNNING': study.tell(t.number, dev_f1)
         rows.append({'model': model, 'trial': t.number, **t.params, 'dev_f1': dev_f1,
                      'test_f1': done[0]['test']['strict']['micro avg']['f1'], 'epochs': done[0]['epochs_trained'],
                      'train_seconds': done[0]['wall_seconds']['train'], 'trained_now': trained.get(name, False),
-                     'run_dir': str(exp.run_dir(corpus))})
+                     'run_dir': str(run_dir)})
     if error is not None: raise error
     return pd.DataFrame(rows)
 
 
+def best_trials(table: pd.DataFrame) -> pd.DataFrame:
+    "Each contestant's best trial by dev F1 (the earliest on a tie), one row per contestant, indexed by it."
+    ranked = table.sort_values(['dev_f1', 'trial'], ascending=[False, True], kind='stable')
+    return ranked.groupby('model', sort=False).head(1).set_index('model').loc[list(table['model'].unique())]
+
+
 def best_settings(table: pd.DataFrame) -> dict[str, dict]:
-    "Each contestant's settings of its best trial by dev F1 (the earliest on a tie): what `StudyConfig.tuned` takes."
-    out = {}
-    for model, g in table.groupby('model', sort=False):
-        best = g.sort_values(['dev_f1', 'trial'], ascending=[False, True]).iloc[0]
-        out[model] = {k: (int(best[k]) if k == 'batch_size' else float(best[k])) for k in CONTESTANTS[model].search_space}
-    return out
+    "Each contestant's settings of its best trial: what `StudyConfig.tuned` takes (plain Python numbers, as the trial's own)."
+    best = best_trials(table)
+    return {model: {k: best.at[model, k].item() for k in CONTESTANTS[model].search_space} for model in best.index}
 
 # %% ../nbs/12a_tuning.ipynb #c0e20227
 def tuning_curves(table: pd.DataFrame, confidence: float = 0.8) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import time
 import pytest
 
 import ner_study.study as study
-from ner_study.corpora import Corpus, CorpusSpec, Sentence, load_corpus, write_slice
+from ner_study.corpora import Corpus, CorpusSpec, Sentence, load_corpus
 from ner_study.power import DetectableDifference
 from ner_study.significance import paired_test
 from ner_study.metrics import evaluate_tags
@@ -21,14 +21,8 @@ from ner_study.workers import Workers
 
 
 @pytest.fixture(scope='module')
-def corpus_dir(tmp_path_factory):
-    "A small slice of the bundled corpus as a CoNLL folder, so each run takes seconds."
-    return write_slice(load_corpus(), tmp_path_factory.mktemp('corpus'), train=300, dev=20, test=40)
-
-
-@pytest.fixture(scope='module')
-def corpus(corpus_dir):
-    return load_corpus(CorpusSpec(corpus_dir))
+def corpus(wnut_slice):
+    return load_corpus(CorpusSpec(wnut_slice))
 
 
 @pytest.fixture
@@ -56,11 +50,11 @@ study.run_study(study.StudyConfig.from_params(**eval(sys.argv[1])), progress=Fal
 
 
 @pytest.fixture(scope='module')
-def sequential(tmp_path_factory, corpus_dir, corpus):
+def sequential(tmp_path_factory, wnut_slice, corpus):
     "The two runs one after another — a study killed once the first run had finished, then run again: (config, runs, first run's metrics mtime)."
-    cfg = study.StudyConfig.from_params(corpus=corpus_dir, output_dir=str(tmp_path_factory.mktemp('sequential')), **PARAMS)
+    cfg = study.StudyConfig.from_params(corpus=wnut_slice, output_dir=str(tmp_path_factory.mktemp('sequential')), **PARAMS)
     first, second = [e.run_dir(corpus) for *_, e in cfg.plan(len(corpus.train))]
-    killed = subprocess.Popen([sys.executable, '-c', KILLED_STUDY, repr({'corpus': corpus_dir, 'output_dir': cfg.output_dir, **PARAMS})],
+    killed = subprocess.Popen([sys.executable, '-c', KILLED_STUDY, repr({'corpus': wnut_slice, 'output_dir': cfg.output_dir, **PARAMS})],
                               start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 300
@@ -78,7 +72,7 @@ def test_a_killed_study_resumes_without_retraining_finished_runs(sequential):
     assert (runs[0].run_dir / 'metrics.json').stat().st_mtime_ns == mtime and runs[0].metrics['environment']['torch_threads'] == 1
 
 
-def test_study_reuses_finished_runs_and_retrains_on_request(sequential, corpus_dir, corpus, count_children):
+def test_study_reuses_finished_runs_and_retrains_on_request(sequential, wnut_slice, corpus, count_children):
     cfg, first, _ = sequential
     mtimes = {r.run_dir: (r.run_dir / 'metrics.json').stat().st_mtime_ns for r in first}
     again = study.run_study(cfg, corpus, progress=False, workers=ONE_THREAD)
@@ -144,11 +138,11 @@ def test_two_workers_and_submitit_give_the_sequential_figures(sequential, tmp_pa
 
 
 @pytest.mark.skipif(not os.path.exists('/proc/stat'), reason='the CPU counters of other processes are read from /proc/stat (Linux)')
-def test_a_run_trained_beside_busy_processes_is_marked_busy(tmp_path, corpus_dir, corpus):
+def test_a_run_trained_beside_busy_processes_is_marked_busy(tmp_path, wnut_slice, corpus):
     "A process spinning on a core while two study runs train: the run's metrics, the cost table's count and the headline say so."
     spinners = [subprocess.Popen([sys.executable, '-c', 'while True: pass'])]
     try:
-        cfg = study.StudyConfig.from_params(corpus=corpus_dir, models='lstm-word,lstm-char', seeds=1, top_seeds=1, fractions='1', epochs=1,
+        cfg = study.StudyConfig.from_params(corpus=wnut_slice, models='lstm-word,lstm-char', seeds=1, top_seeds=1, fractions='1', epochs=1,
                                             max_train_sentences=24, output_dir=str(tmp_path))
         runs = study.run_study(cfg, corpus, progress=False)
     finally:
@@ -162,12 +156,12 @@ def test_a_run_trained_beside_busy_processes_is_marked_busy(tmp_path, corpus_dir
     assert 'other processes shared the cores' in study.busy_note(rt)
 
 
-def test_auto_top_seeds_stops_for_each_of_its_reasons(tmp_path, corpus_dir, corpus, monkeypatch):
+def test_auto_top_seeds_stops_for_each_of_its_reasons(tmp_path, wnut_slice, corpus, monkeypatch):
     """top_seeds='auto' on tiny runs, each new seed trained for real. What the tiny taggers' scores say is arbitrary, so the
     statistics it decides by — the difference and its noise — are set for each case (their arithmetic is checked in nbs/)."""
     from ner_study.experiment import run_from_json  # in this process: the process-per-run path is the tests' above
     monkeypatch.setattr(study, 'train_run', lambda workers, spec: run_from_json(spec))
-    params = dict(corpus=corpus_dir, models='lstm-word,bert-frozen', seeds=1, top_seeds='auto', fractions='1', epochs=1,
+    params = dict(corpus=wnut_slice, models='lstm-word,bert-frozen', seeds=1, top_seeds='auto', fractions='1', epochs=1,
                   max_train_sentences=24, output_dir=str(tmp_path))
     cfg = study.StudyConfig.from_params(**params, seed_budget=30)
     assert cfg.auto_seeds and cfg.top_seeds == (42, 43)
