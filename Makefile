@@ -23,7 +23,7 @@ REFERENCE_NUMERICS := OMP_NUM_THREADS=1
 endif
 NB_ENV := IN_TEST=1 TQDM_DISABLE=1 PYTHONHASHSEED=0 $(REFERENCE_NUMERICS)
 
-.PHONY: install lock load-check reports reproduce reference notebooks test test-export test-notebooks test-pytest clean
+.PHONY: install lock load-check reports reproduce reference notebooks test lint test-export test-notebooks test-pytest clean
 
 install: $(VENV)/.installed
 
@@ -69,7 +69,11 @@ reproduce: install
 reference: install
 	$(BIN)/ner-study reproduce --write-reference
 
-test: install test-export test-notebooks test-pytest
+test: install lint test-export test-notebooks test-pytest
+
+# ruff with the short rule set of ruff.toml (unused and undefined names, imports, syntax) over the notebooks and every .py file
+lint: install
+	$(BIN)/ruff check --no-cache .
 
 # the temporary folders that notebooks and tests make (a test-mode study keeps its training runs, a gigabyte, in one)
 # go into one folder per command, removed when it ends, whatever its outcome: repeated `make test` fills no disk

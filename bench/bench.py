@@ -28,7 +28,7 @@ warnings.filterwarnings('ignore')
 import torch  # noqa: E402
 
 from hf_recipe import HfRecipe, hf_predict_tags, pipeline_tags, run_pipeline  # noqa: E402
-from measure import (BERT_TRAIN, EVAL_BATCH, LSTM_TRAIN, REPO, SIZES, WIKIANN, WNUT17, best_runs, f1,  # noqa: E402
+from measure import (BERT_TRAIN, EVAL_BATCH, LSTM_TRAIN, REPO, SIZES, WIKIANN, WNUT17, best_runs,  # noqa: E402
                      log, machine_info, matmul_peak, matmul_share, n_words, predict_ours, run_worker,
                      train_ours, utilisation, warm_up, worker_spec)
 from report import pair_ratio, report, targets  # noqa: E402
@@ -68,7 +68,6 @@ def compare_bert(wnut, wiki, S) -> dict:
     warm_up('bert', wiki); HfRecipe(wiki.labels).train(wiki.train[:32], 1)  # both sides' one-time costs, untimed
     # --- training throughput on WikiANN, one epoch
     tp = wiki.train[:S['bert_tp_train']]
-    dev_small = wiki.dev[:32]
     # ours and the HF Trainer with group_by_length (its fastest float32 configuration) alternate, three times each, and
     # the fastest of each counts: a 2-core VM's speed drifts by ~10 % over minutes (a timed torch.mm loop here varies
     # 150-190 GFLOP/s), and alternating keeps a slow spell from landing on one contestant only
@@ -95,14 +94,14 @@ def compare_bert(wnut, wiki, S) -> dict:
     log(f"[bert] quality: ours, W-NUT 2016, {len(qtrain)} sentences, {S['bert_epochs']} epochs")
     ours, secs = train_ours('bert', qtrain, wnut.dev, wnut.labels, S['bert_epochs'], BERT_TRAIN)
     ours_pred, _ = predict_ours(ours, [s.tokens for s in wnut.test])
-    res['quality'] = {'ours': {'test_f1': f1(evaluate_tags(gold, ours_pred)), 'train_seconds': secs,
+    res['quality'] = {'ours': {'test_f1': evaluate_tags(gold, ours_pred).f1, 'train_seconds': secs,
                                'sentences_per_s': len(qtrain) * S['bert_epochs'] / secs}}
     bf16 = native_bf16(ours.device.type)  # then prediction under bfloat16 autocast too (`predict_tags(bf16=True)`): its F1 and speed
-    if bf16: res['quality']['ours (bf16 prediction)'] = {'test_f1': f1(evaluate_tags(gold, predict_ours(ours, [s.tokens for s in wnut.test], True)[0]))}
+    if bf16: res['quality']['ours (bf16 prediction)'] = {'test_f1': evaluate_tags(gold, predict_ours(ours, [s.tokens for s in wnut.test], True)[0]).f1}
     log('[bert] quality: hf_trainer')
     hf = HfRecipe(wnut.labels)
     secs = hf.train(qtrain, S['bert_epochs'])
-    res['quality']['hf_trainer'] = {'test_f1': f1(evaluate_tags(gold, hf_predict_tags(hf, wnut.test))), 'train_seconds': secs,
+    res['quality']['hf_trainer'] = {'test_f1': evaluate_tags(gold, hf_predict_tags(hf, wnut.test)).f1, 'train_seconds': secs,
                                     'sentences_per_s': len(qtrain) * S['bert_epochs'] / secs}
 
     # --- inference on WikiANN test sentences (the W-NUT models; speed does not depend on the weights)
@@ -119,7 +118,7 @@ def compare_bert(wnut, wiki, S) -> dict:
                                 'aggregation_strategy': 'first'}
     # sanity: the pipeline's word tags score like the HF model it wraps
     outs, _ = run_pipeline(pipe, [s.tokens for s in wnut.test])
-    res['quality']['pipeline (check)'] = {'test_f1': f1(evaluate_tags(gold, pipeline_tags(outs, [s.tokens for s in wnut.test])))}
+    res['quality']['pipeline (check)'] = {'test_f1': evaluate_tags(gold, pipeline_tags(outs, [s.tokens for s in wnut.test])).f1}
     return res
 
 
@@ -148,7 +147,7 @@ def compare_lstm(wnut, wiki, S, flair_python: str | None, save_to: Path | None =
     if save_to:  # the raw-text measurements below predict with this model
         from ner_study.files import save_tagger
         save_tagger(tagger, save_to)
-    res['quality'] = {'ours': {'test_f1': f1(evaluate_tags([s.tags for s in wnut.test], pred)), 'train_seconds': secs,
+    res['quality'] = {'ours': {'test_f1': evaluate_tags([s.tags for s in wnut.test], pred).f1, 'train_seconds': secs,
                                'sentences_per_s': len(qtrain) * S['lstm_epochs'] / secs, 'parameters': tagger.n_trainable()}}
     if not flair_python or not Path(flair_python).exists():
         res['flair'] = {'skipped': f'no flair interpreter at {flair_python}'}

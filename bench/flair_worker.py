@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from measure import f1, n_words, versions
+from measure import n_words, versions
 from ner_study.files import write_json_atomic
 
 
@@ -108,7 +108,7 @@ def main(spec_path: str):
         qtrain = wnut.train[:spec['quality_train'] or None]
         tagger, secs = train(qtrain, spec['epochs'])
         pred, _, _ = predict(tagger, wnut.test)
-        out['quality'] = {'test_f1': f1(evaluate_tags([s.tags for s in wnut.test], pred)), 'train_seconds': secs,
+        out['quality'] = {'test_f1': evaluate_tags([s.tags for s in wnut.test], pred).f1, 'train_seconds': secs,
                           'sentences_per_s': len(qtrain) * spec['epochs'] / secs,
                           'parameters': sum(p.numel() for p in tagger.parameters() if p.requires_grad)}
         wiki = load_corpus(CorpusSpec(spec['wikiann'])) if spec['wikiann'] else wnut

@@ -42,9 +42,6 @@ def n_words(sents) -> int:
     return sum(len(s) for s in sents)
 
 
-def f1(metrics: dict) -> float:
-    return metrics['strict']['micro avg']['f1']
-
 
 def versions(*names) -> dict:
     from importlib.metadata import PackageNotFoundError, version

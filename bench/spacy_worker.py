@@ -134,7 +134,7 @@ def predict(nlp, sentences):
 
 
 def f1(gold, pred) -> float:
-    return evaluate_tags(gold, pred)['strict']['micro avg']['f1']
+    return evaluate_tags(gold, pred).f1
 
 
 def write_json_atomic(path: Path, obj):

@@ -84,7 +84,7 @@ def _reproduce(a):
     try: reference = json.loads(path.read_text(encoding='utf-8'))
     except OSError as e: raise CliError(f'{path}: {e.strerror}') from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CliError(f'{path}: not a reference file ({e})') from None
-    try: table, differences = reproduce(reference, a.set, a.output_dir or 'runs/reproduce')
+    try: table, differences = reproduce(reference, a.set, a.output_dir or 'runs/reproduce', workers=a.workers)
     except (ValueError, KeyError) as e: raise CliError(f'{path}: {e}') from None
     if differences: print("numerics differ from the reference's, so each figure may move as far as another seed moves it:\n  "
                           + '\n  '.join(differences))
@@ -100,10 +100,9 @@ def _fit(a):
     exp = experiment_from_params(**_run_params(a))
     res = run_experiment(exp, retrain=bool(a.retrain))
     if res is None: return  # not the main process
-    t = res.metrics['test']
-    print(json.dumps({'run_dir': str(res.run_dir), 'dev_f1': res.metrics['dev']['strict']['micro avg']['f1'], 'test_f1': t['strict']['micro avg']['f1'],
-                      'test_f1_conlleval': t['conlleval']['micro avg']['f1'], 'epochs': res.metrics['epochs_trained'],
-                      'train_seconds': res.metrics['wall_seconds']['train']}))
+    m = res.metrics
+    print(json.dumps({'run_dir': str(res.run_dir), 'dev_f1': m.dev.f1, 'test_f1': m.test.f1, 'test_f1_conlleval': m.test.f1_conlleval,
+                      'epochs': m.epochs_trained, 'train_seconds': m.train_seconds}))
 
 
 def _evaluate(a):
@@ -114,12 +113,11 @@ def _evaluate(a):
     corpus = load_corpus(a.corpus)
     unknown = sorted({t for s in corpus.splits[a.split] for t in s.tags} - set(tagger.labels.itos))
     if unknown: raise CliError(f'{a.split} split of {corpus.name!r} has tags {unknown} the model does not know')
-    metrics, _ = evaluate_tagger(tagger, corpus.splits[a.split])
-    if a.json: print(json.dumps(metrics, indent=1)); return
-    print(f"{corpus.name} [{a.split}]: {metrics['n_sentences']} sentences, {metrics['n_gold_entities']} gold entities")
-    print(f"entity F1 strict {metrics['strict']['micro avg']['f1']:.4f}, conlleval {metrics['conlleval']['micro avg']['f1']:.4f}, "
-          f"token accuracy {metrics['token_accuracy']:.4f}")
-    print(f1_table(metrics).to_string(float_format=lambda x: f'{x:.4f}'))
+    scores, _ = evaluate_tagger(tagger, corpus.splits[a.split])
+    if a.json: print(json.dumps(scores.to_dict(), indent=1)); return
+    print(f"{corpus.name} [{a.split}]: {scores.n_sentences} sentences, {scores.n_gold_entities} gold entities")
+    print(f"entity F1 strict {scores.f1:.4f}, conlleval {scores.f1_conlleval:.4f}, token accuracy {scores.token_accuracy:.4f}")
+    print(f1_table(scores).to_string(float_format=lambda x: f'{x:.4f}'))
 
 
 def _load(folder):
@@ -199,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "'bert-rungs' (the BERT ladder, seed 42); it first says how long their training took for the reference")
     q.add_argument('--reference', help='a reference file (default: reference/wnut16.json of this repository)')
     q.add_argument('--output-dir', help='where the retrained runs go (default: runs/reproduce; with --write-reference: runs)')
+    q.add_argument('--workers', type=int, default=1, help="runs retrained at a time, each with the reference's thread count (default: 1)")
     q.add_argument('--write-reference', action='store_true', help='maintainers: train or read every run of the sets and six seeds of '
                                                                    'each contestant, and write the reference')
     h = sub.add_parser('render', help='render an executed report notebook to HTML, code that only formats or plots hidden')

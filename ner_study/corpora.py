@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.resources
-import io
 import json
 import os
 import random

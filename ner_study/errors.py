@@ -5,7 +5,6 @@
 # %% ../nbs/11_errors.ipynb #2120e5c5
 from __future__ import annotations
 
-import html
 from collections import Counter
 from typing import Callable
 
@@ -16,7 +15,7 @@ from .significance import strict_spans
 # %% auto #0
 __all__ = ['ERROR_KINDS', 'SEMEVAL_SCHEMES', 'surface', 'training_surfaces', 'bucket_scores', 'seen_unseen_scores',
            'length_scores', 'classify_entities', 'type_confusion', 'error_list', 'semeval_scores', 'error_counts',
-           'disagreements', 'disagreement_html']
+           'disagreements']
 
 # %% ../nbs/11_errors.ipynb #d59681b3
 def surface(tokens: list[str], span: tuple[str, int, int]) -> str:
@@ -164,21 +163,3 @@ def _bracketed(tokens, spans) -> str:
     for t, s, e in sorted(spans, key=lambda x: -x[1]):
         words[s:e] = ['[' + ' '.join(words[s:e]) + ']' + t]
     return ' '.join(words)
-
-
-def disagreement_html(tokens: list[str], gold: list[str], preds: dict[str, list[str]]) -> str:
-    "One sentence as an HTML table: gold and each tagger's entities marked, green when the span and type are right."
-    gs = strict_spans(gold)
-    def line(spans, is_gold=False):
-        out, pos = [], 0
-        for t, s, e in sorted(spans, key=lambda x: x[1]):
-            colour = '#ffe08a' if is_gold else '#b7e4b0' if (t, s, e) in gs else '#f4b6b6'
-            out += [html.escape(' '.join(tokens[pos:s])),
-                    f'<mark style="background:{colour};padding:0 2px">{html.escape(" ".join(tokens[s:e]))} <sub><b>{html.escape(t)}</b></sub></mark>']
-            pos = e
-        out.append(html.escape(' '.join(tokens[pos:])))
-        return ' '.join(x for x in out if x)
-    rows = [('gold', line(gs, True))] + [(name, line(strict_spans(p))) for name, p in preds.items()]
-    return ('<table style="margin-bottom:1em">' + ''.join(
-        f'<tr><td style="text-align:right;padding-right:8px"><b>{html.escape(n)}</b></td><td style="text-align:left">{l}</td></tr>'
-        for n, l in rows) + '</table>')

@@ -24,16 +24,17 @@ from .bert import BertConfig, BertTagger
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .encoding import CHECKPOINT_FORMAT
 from .files import write_json_atomic
-from .learner import TrainConfig, evaluate_tagger, fit, predict_tags, seed_everything
+from .learner import TrainConfig, evaluate_tagger, fit, seed_everything
 from .machine import combine_loads, cpu_identity, numerics_fingerprint, pick_device, use_bf16
 from .lstm import BiLstmCrfTagger, LstmConfig
-from .metrics import token_confusion
+from .metrics import RunMetrics, token_confusion
 from .vectors import STATIC_SOURCES
 
 # %% auto #0
-__all__ = ['TAGGERS', 'DEFAULT_TRAINING', 'SEARCH_SPACES', 'CONTESTANTS', 'Range', 'Contestant', 'contestants_table',
-           'Experiment', 'experiment_from_params', 'with_settings', 'CheckpointError', 'load_tagger', 'RunResult',
-           'environment', 'peak_memory_mb', 'run_experiment', 'experiment_from_dict', 'run_from_json']
+__all__ = ['TAGGERS', 'DEFAULT_TRAINING', 'SEARCH_SPACES', 'CONTESTANTS', 'FAMILY_TITLES', 'Range', 'Contestant', 'title',
+           'contestants_table', 'Experiment', 'experiment_from_params', 'with_settings', 'CheckpointError',
+           'load_tagger', 'RunResult', 'environment', 'peak_memory_mb', 'run_experiment', 'experiment_from_dict',
+           'run_from_json']
 
 # %% ../nbs/07_experiment.ipynb #4f853618
 TAGGERS = {'lstm': (BiLstmCrfTagger, LstmConfig), 'bert': (BertTagger, BertConfig)}
@@ -97,6 +98,14 @@ CONTESTANTS = {c.name: c for c in [
     Contestant('bert-softmax', 'bert', 'BERT fine-tuned', '+ fine-tuning the encoder (arg-max per word)'),
     Contestant('bert', 'bert', 'BERT fine-tuned + CRF', '+ CRF output layer (IOB2-constrained Viterbi)', {'use_crf': True}),
 ]}
+
+
+FAMILY_TITLES = {'lstm': 'BiLSTM', 'bert': 'BERT'}
+
+
+def title(model: str) -> str:
+    "How tables and figures name a contestant (another name as it is)."
+    return CONTESTANTS[model].title if model in CONTESTANTS else model
 
 
 def contestants_table() -> pd.DataFrame:
@@ -184,7 +193,6 @@ def with_settings(exp: Experiment, settings: dict) -> Experiment:
         else: raise ValueError(f'{k}={v!r}: neither a training nor a {exp.family} tagger setting')
     return replace(exp, train=replace(exp.train, **train), tagger=replace(exp.tagger, **tagger))
 
-
 # %% ../nbs/07_experiment.ipynb #e95a12e3
 class CheckpointError(ValueError):
     "A saved tagger could not be loaded; the message names the folder or file and what is wrong."
@@ -220,7 +228,7 @@ class RunResult:
     corpus: Corpus
     tagger: object
     history: pd.DataFrame
-    metrics: dict
+    metrics: RunMetrics
     test_pred: list[list[str]] = field(repr=False)
 
     def confusion(self) -> pd.DataFrame:
@@ -263,38 +271,38 @@ def run_experiment(exp: Experiment, corpus: Corpus | None = None, retrain: bool 
     best = load_tagger(run_dir / 'best')
     pred_path, metrics_path = run_dir / 'test_predictions.json', run_dir / 'metrics.json'
     if metrics_path.exists() and pred_path.exists() and not retrain:
-        metrics = json.loads(metrics_path.read_text())
-        if metrics.get('epochs_trained') == len(history):
+        metrics = RunMetrics.read(run_dir)
+        if metrics.epochs_trained == len(history):
             return RunResult(run_dir, corpus, best, history, metrics, json.loads(pred_path.read_text()))
     bf16 = use_bf16(exp.train.bf16, best.device.type, log=lambda *_: None)  # as in training (fit said it if not)
     t0 = time.perf_counter()
     test_metrics, test_pred = evaluate_tagger(best, corpus.test, exp.train.eval_batch_size, bf16)
     eval_secs = time.perf_counter() - t0
     dev_metrics, _ = evaluate_tagger(best, corpus.dev, exp.train.eval_batch_size, bf16)
-    assert test_metrics['n_gold_entities'] == corpus.summary().loc['entities', 'test'], 'every gold test entity must be scored'
+    assert test_metrics.n_gold_entities == corpus.summary().loc['entities', 'test'], 'every gold test entity must be scored'
     best_row = history.loc[history['dev_f1'].idxmax()]
-    metrics = {
-        'model': exp.model, 'family': exp.family, 'run_dir': str(run_dir), 'seed': exp.train.seed,
-        'corpus': {'name': corpus.name, 'fingerprint': corpus.fingerprint(), 'split': corpus.split_note,
-                   'sizes': {k: len(v) for k, v in corpus.splits.items()}, 'spec': asdict(exp.corpus),
-                   'read': [asdict(r) for r in corpus.reports]},
-        'config': {'train': asdict(exp.train), 'tagger': asdict(exp.tagger), 'hash': exp.config_hash()},
-        'trainable_parameters': best.n_trainable(),
-        'epochs_trained': len(history), 'best_epoch': int(best_row['epoch']),
-        'test': test_metrics, 'dev': dev_metrics,
-        'wall_seconds': {'train': float(history['seconds'].sum()), 'test_prediction': eval_secs},
-        'test_words_per_second': test_metrics['n_tokens'] / eval_secs,
+    metrics = RunMetrics(
+        model=exp.model, family=exp.family, run_dir=str(run_dir), seed=exp.train.seed,
+        corpus={'name': corpus.name, 'fingerprint': corpus.fingerprint(), 'split': corpus.split_note,
+                'sizes': {k: len(v) for k, v in corpus.splits.items()}, 'spec': asdict(exp.corpus),
+                'read': [asdict(r) for r in corpus.reports]},
+        config={'train': asdict(exp.train), 'tagger': asdict(exp.tagger), 'hash': exp.config_hash()},
+        trainable_parameters=best.n_trainable(),
+        epochs_trained=len(history), best_epoch=int(best_row['epoch']),
+        test=test_metrics, dev=dev_metrics,
+        wall_seconds={'train': float(history['seconds'].sum()), 'test_prediction': eval_secs},
+        test_words_per_second=test_metrics.n_tokens / eval_secs,
         # of the process that trained and evaluated the run (Python, torch and the data included); the study runs each
         # training in a fresh process so that this is the run's own figure
-        'memory': peak_memory_mb(),
+        memory=peak_memory_mb(),
         # the load beside the training passes (every epoch, resumed ones included): busy = other processes shared the cores
-        'machine': combine_loads(history['machine'].tolist() if 'machine' in history else []),
-        'environment': environment(),
+        machine=combine_loads(history['machine'].tolist() if 'machine' in history else []),
+        environment=environment(),
         # what decides the run's floats besides configuration and seed: equal fingerprints, equal results (04a_machine)
-        'numerics': numerics_fingerprint(best.device, bf16),
-    }
+        numerics=numerics_fingerprint(best.device, bf16),
+    )
     write_json_atomic(pred_path, test_pred)
-    write_json_atomic(metrics_path, metrics)
+    write_json_atomic(metrics_path, metrics.to_json())
     return RunResult(run_dir, corpus, best, history, metrics, test_pred)
 
 # %% ../nbs/07_experiment.ipynb #b9ef3767
@@ -305,6 +313,6 @@ def experiment_from_dict(d: dict) -> Experiment:
 
 
 def run_from_json(spec: str) -> RunResult:
-    "Run the experiment of `spec`, JSON of `{'experiment': asdict(experiment), 'retrain': bool}`: a study's child process."
+    "Run the experiment of `spec`, JSON of `{'experiment': asdict(experiment), 'retrain': bool, ...}` (`07a_workers`): a study's child process."
     d = json.loads(spec)
     return run_experiment(experiment_from_dict(d['experiment']), retrain=d['retrain'], progress=False)

@@ -5,12 +5,10 @@
 # %% ../nbs/05_learner.ipynb #b830552e
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,7 +22,7 @@ from tqdm import tqdm as _tqdm  # text bars: they show in papermill reports and 
 from .encoding import Vocab, length_grouped_batches
 from .files import save_tagger, torch_save_atomic, write_json_atomic
 from .machine import MachineLoad, pick_device, use_bf16
-from .metrics import evaluate_tags
+from .metrics import Scores, evaluate_tags
 from .packed import LazyAdamW, clip_gradients
 
 # %% auto #0
@@ -71,7 +69,6 @@ def seed_everything(seed: int):
     "Seed Python, NumPy and torch (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
-
 # %% ../nbs/05_learner.ipynb #16a05aff
 @torch.no_grad()
 def predict_tags(tagger, sentences: list[list[str]], batch_size: int = 64, progress: bool = False,
@@ -102,8 +99,8 @@ def mean_loss(tagger, sentences: list, batch_size: int = 64) -> float:
     return total / max(len(sentences), 1)
 
 
-def evaluate_tagger(tagger, sentences: list, batch_size: int = 64, bf16: bool = False) -> tuple[dict, list[list[str]]]:
-    "Metrics of `tagger` on `sentences` (objects with `.tokens` and `.tags`), and its predictions."
+def evaluate_tagger(tagger, sentences: list, batch_size: int = 64, bf16: bool = False) -> tuple[Scores, list[list[str]]]:
+    "The scores of `tagger` on `sentences` (objects with `.tokens` and `.tags`), and its predictions."
     pred = predict_tags(tagger, [s.tokens for s in sentences], batch_size, bf16=bf16)
     return evaluate_tags([s.tags for s in sentences], pred), pred
 
@@ -256,7 +253,7 @@ def fit(tagger: Tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str |
         if main:
             dev_metrics, _ = evaluate_tagger(tagger, dev, cfg.eval_batch_size, bf16)
             row = {'epoch': epoch, 'train_loss': total_loss / (len(train) * passes), 'dev_loss': mean_loss(tagger, dev, cfg.eval_batch_size),
-                   'dev_f1': dev_metrics['strict']['micro avg']['f1'], 'dev_token_accuracy': dev_metrics['token_accuracy'],
+                   'dev_f1': dev_metrics.f1, 'dev_token_accuracy': dev_metrics.token_accuracy,
                    'lr': scheduler.get_last_lr()[0], 'train_seconds': train_secs, 'seconds': time.perf_counter() - t0,
                    'machine': machine}
         if acc:

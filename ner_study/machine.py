@@ -58,7 +58,6 @@ def cpu_identity() -> dict:
             'torch_kernels': torch.backends.cpu.get_cpu_capability(),
             'caps': {k: os.environ[k] for k in NUMERICS_ENV if k in os.environ}}
 
-
 # %% ../nbs/04a_machine.ipynb #54b6dbf5
 # the kernels every x86-64 CPU with AVX2 and FMA runs identically (see above); `make test` runs the notebooks under them
 REFERENCE_NUMERICS = {
@@ -217,4 +216,3 @@ def busy_warning() -> str | None:
     what = (f"other processes are using {s['other_processes_cores']:.1f} of {s['cores']} cores" if s['other_processes_cores'] is not None
             else f"the load average is {s['load_average_start']:.1f} on {s['cores']} cores")
     return f'warning: the machine is busy ({what}): training times measured now are not comparable; runs trained now are marked busy'
-

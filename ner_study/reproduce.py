@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from .corpora import CorpusSpec, load_corpus
 from .files import write_json_atomic
-from .learner import progress_bar
-from .study import StudyConfig, finished_run
-from .workers import run_spec_of, train_in_child
+from .metrics import RunMetrics
+from .study import StudyConfig, finished_run, train_missing
+from .workers import Workers
 
 # %% auto #0
 __all__ = ['FIGURES', 'TOLERANCE_SDS', 'REFERENCE_PARAMS', 'SPREAD_SEEDS', 'REFERENCE_SETS', 'run_figures', 'default_reference',
@@ -27,10 +26,9 @@ FIGURES = {'test_f1': 'test F1', 'dev_f1': 'dev F1', 'token_accuracy': 'test tok
 TOLERANCE_SDS = 3  # elsewhere a figure may differ by this many standard deviations of the difference of two seeds
 
 
-def run_figures(metrics: dict) -> dict:
-    "The figures of one finished run (its metrics.json) that the check compares."
-    return {'test_f1': metrics['test']['strict']['micro avg']['f1'], 'dev_f1': metrics['dev']['strict']['micro avg']['f1'],
-            'token_accuracy': metrics['test']['token_accuracy']}
+def run_figures(metrics: RunMetrics) -> dict:
+    "The figures of one finished run that the check compares."
+    return {'test_f1': metrics.test.f1, 'dev_f1': metrics.dev.f1, 'token_accuracy': metrics.test.token_accuracy}
 
 
 def default_reference() -> Path:
@@ -51,17 +49,13 @@ def _study(params: dict, output_dir: str) -> StudyConfig:
                        max_train_sentences=params['max_train_sentences'], encoder=params['encoder'], output_dir=output_dir)
 
 
-def train_runs(study: StudyConfig, runs: list[tuple[str, int]], retrain: bool = False, progress: bool = True) -> dict:
-    "Train (each in a fresh process) or read the finished runs `(model, seed)` of `study`: {(model, seed): metrics}."
+def train_runs(study: StudyConfig, runs: list[tuple[str, int]], retrain: bool = False, progress: bool = True,
+               workers: Workers | None = None) -> dict[tuple[str, int], RunMetrics]:
+    "Train (each in a fresh process, on `workers`: default `study.engine()`) or read the finished runs `(model, seed)` of `study`: {(model, seed): metrics}."
     corpus = load_corpus(CorpusSpec(study.corpus, split_seed=study.split_seed))
-    out, bar = {}, progress_bar(runs, show=progress, desc='runs', unit='run')
-    for model, seed in bar:
-        exp = study.experiment(model, seed)
-        if retrain or finished_run(exp.run_dir(corpus)) is None:
-            bar.set_postfix_str(f'{model} seed {seed}')
-            train_in_child(run_spec_of(exp, retrain))
-        out[model, seed] = finished_run(exp.run_dir(corpus))[0]
-    return out
+    exps = {(model, seed): study.experiment(model, seed) for model, seed in runs}
+    train_missing({f'{m} seed {s}': exp for (m, s), exp in exps.items()}, corpus, workers or study.engine(), retrain, progress, what='runs')
+    return {run: finished_run(exp.run_dir(corpus))[0] for run, exp in exps.items()}
 
 
 def write_reference(path: str | Path, params: dict, sets: dict[str, list[tuple[str, int]]], spread_seeds: tuple[int, ...],
@@ -70,7 +64,7 @@ def write_reference(path: str | Path, params: dict, sets: dict[str, list[tuple[s
     study = _study(params, output_dir)
     needed = sorted({r for runs in sets.values() for r in runs} | {(m, s) for runs in sets.values() for m, _ in runs for s in spread_seeds})
     metrics = train_runs(study, needed, progress=progress)
-    prints = {json.dumps(m['numerics'], sort_keys=True) for m in metrics.values()}
+    prints = {json.dumps(m.numerics, sort_keys=True) for m in metrics.values()}
     if len(prints) != 1: raise ValueError(f'the runs of a reference must come from one machine and one set of libraries (one '
                                           f'numerics fingerprint); these have {len(prints)}')
     spread = {}
@@ -81,11 +75,11 @@ def write_reference(path: str | Path, params: dict, sets: dict[str, list[tuple[s
     m0 = next(iter(metrics.values()))
     ref = {'about': 'figures of the runs behind the README, the numerics they were made with, and the spread of each contestant '
                     'over seeds; ner-study reproduce compares a retrained set with them',
-           'command': command, 'params': params, 'corpus_fingerprint': m0['corpus']['fingerprint'],
-           'numerics': m0['numerics'], 'environment': {k: m0['environment'].get(k) for k in ('cpu', 'platform')},
+           'command': command, 'params': params, 'corpus_fingerprint': m0.corpus['fingerprint'],
+           'numerics': m0.numerics, 'environment': {k: m0.environment.get(k) for k in ('cpu', 'platform')},
            'sets': {name: [list(r) for r in runs] for name, runs in sets.items()},
-           'runs': [{'model': m, 'seed': s, 'config_hash': metrics[m, s]['config']['hash'], **run_figures(metrics[m, s]), 'numerics': metrics[m, s]['numerics'],
-                     'train_seconds': metrics[m, s]['wall_seconds']['train']}
+           'runs': [{'model': m, 'seed': s, 'config_hash': metrics[m, s].config_hash, **run_figures(metrics[m, s]),
+                     'numerics': metrics[m, s].numerics, 'train_seconds': metrics[m, s].train_seconds}
                     for m, s in sorted({r for runs in sets.values() for r in runs})],
            'spread': spread}
     write_json_atomic(path, ref)
@@ -108,8 +102,8 @@ def compare_figures(reference: dict, set_name: str, metrics: dict) -> tuple[pd.D
     "The check's table for set `set_name` given the new runs' `metrics` {(model, seed): metrics}, and the numerics differences (none: exact)."
     runs = [tuple(r) for r in reference['sets'][set_name]]
     ref = {(r['model'], r['seed']): r for r in reference['runs']}
-    moved = [r for r in runs if metrics[r]['numerics'] != ref[r]['numerics']]  # each run against its own reference fingerprint
-    differences = numerics_differences(ref[moved[0]]['numerics'], metrics[moved[0]]['numerics']) if moved else []
+    moved = [r for r in runs if metrics[r].numerics != ref[r]['numerics']]  # each run against its own reference fingerprint
+    differences = numerics_differences(ref[moved[0]]['numerics'], metrics[moved[0]].numerics) if moved else []
     rows = []
     def row(name, ref_value, now, model, key, n):
         tol = 0.0 if not differences else TOLERANCE_SDS * math.sqrt(2 / n) * reference['spread'][model]['sd'][key]
@@ -139,8 +133,8 @@ def format_table(table: pd.DataFrame, exact: bool) -> str:
 
 # %% ../nbs/14_reproduce.ipynb #d5974c43
 def reproduce(reference: dict, set_name: str = 'headline', output_dir: str = 'runs/reproduce', progress: bool = True,
-              log=print) -> tuple[pd.DataFrame, list[str]]:
-    "Retrain set `set_name` of `reference` in `output_dir` and compare its figures: the table and the numerics differences (none: exact)."
+              log=print, workers: int = 1) -> tuple[pd.DataFrame, list[str]]:
+    "Retrain set `set_name` of `reference` in `output_dir`, `workers` runs at a time, and compare its figures: the table and the numerics differences (none: exact)."
     if set_name not in reference['sets']:
         raise ValueError(f"set {set_name!r} is not in the reference; its sets: {', '.join(reference['sets'])}")
     study = _study(reference['params'], output_dir)
@@ -158,11 +152,6 @@ def reproduce(reference: dict, set_name: str = 'headline', output_dir: str = 'ru
     minutes = sum(ref[r]['train_seconds'] for r in runs) / 60
     log(f"retraining {len(runs)} runs of {study.corpus} ({', '.join(f'{m} seed {s}' for m, s in runs)}) in {output_dir}: "
         f"their training took {minutes:.0f} min on the reference machine ({reference['environment']['cpu']})")
-    threads = str(reference['numerics']['threads'])
-    saved = os.environ.get('OMP_NUM_THREADS')
-    os.environ['OMP_NUM_THREADS'] = threads  # the runs' processes compute with the reference's thread count
-    try: metrics = train_runs(study, runs, retrain=True, progress=progress)
-    finally:
-        if saved is None: os.environ.pop('OMP_NUM_THREADS', None)
-        else: os.environ['OMP_NUM_THREADS'] = saved
-    return compare_figures(reference, set_name, metrics)
+    # every run computes with the reference's thread count, however many train at a time
+    engine = Workers(workers, threads=int(reference['numerics']['threads']), folder=f'{output_dir}/jobs')
+    return compare_figures(reference, set_name, train_runs(study, runs, retrain=True, progress=progress, workers=engine))

@@ -10,19 +10,17 @@ import zlib
 from dataclasses import replace
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from .corpora import Corpus
-from .experiment import CONTESTANTS, Range, with_settings
-from .study import StudyConfig, StudyIncomplete, finished_run, title, train_missing
+from .experiment import CONTESTANTS, Range, title, with_settings
+from .study import StudyConfig, StudyIncomplete, finished_run, train_missing
 from .workers import Workers
 
 # %% auto #0
 __all__ = ['distribution', 'tuning_study', 'draw_trials', 'tune_study', 'best_trials', 'best_settings', 'tuning_curves',
-           'plot_tuning_curves', 'tuning_words']
+           'tuning_words']
 
 # %% ../nbs/12a_tuning.ipynb #c92d1963
 def distribution(r: Range):
@@ -35,7 +33,7 @@ def tuning_study(cfg: StudyConfig, corpus: Corpus, model: str):
     "The Optuna study holding `model`'s draws in `cfg`'s output folder (created if new); random search, maximising dev F1."
     import optuna
     from optuna.storages.journal import JournalFileBackend, JournalStorage
-    name = replace(cfg, tuned={}).experiment(model, cfg.seeds[0]).run_dir(corpus).name
+    name = replace(cfg, tuned={}).experiment(model, cfg.first_seed).run_dir(corpus).name
     folder = Path(cfg.output_dir) / 'tuning'
     folder.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -57,29 +55,28 @@ def draw_trials(study, model: str, trials: int, first_seed: int) -> list:
     return sorted(have, key=lambda t: t.number)[:trials]
 
 # %% ../nbs/12a_tuning.ipynb #ee20ed4d
-def tune_study(cfg: StudyConfig, corpus: Corpus, trials: int, workers: Workers | None = None, progress: bool = True) -> pd.DataFrame:
-    "Draw and train `trials` settings of every contestant of `cfg` (dev F1 decides); one row per trial: settings, dev F1, its run and whether it trained now."
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise ValueError(f'tune_trials={trials!r}: expected a number of trials >= 1 (0: no tuning)')
-    untuned, seed = replace(cfg, tuned={}), cfg.seeds[0]
+def tune_study(cfg: StudyConfig, corpus: Corpus, workers: Workers | None = None, progress: bool = True) -> pd.DataFrame:
+    "Draw and train `cfg.tune_trials` settings of every contestant of `cfg` (dev F1 decides) on `workers` (default: `cfg.engine()`); one row per trial: settings, dev F1, its run and whether it trained now."
+    trials = cfg.tune_trials
+    if trials < 1: raise ValueError(f'tune_trials={trials!r}: expected a number of trials >= 1 (0: no tuning)')
+    untuned, seed = replace(cfg, tuned={}), cfg.first_seed
     drawn = {}
     for model in cfg.models:
         study = tuning_study(cfg, corpus, model)
         for t in draw_trials(study, model, trials, seed):
             drawn[f'{model} trial {t.number}'] = (model, study, t, with_settings(untuned.experiment(model, seed), t.params))
     error, trained = None, {}
-    try: trained = train_missing({name: d[3] for name, d in drawn.items()}, corpus, progress=progress, workers=workers, what='tuning trials')
+    try: trained = train_missing({name: d[3] for name, d in drawn.items()}, corpus, workers or cfg.engine(), progress=progress, what='tuning trials')
     except StudyIncomplete as e: error = e  # tell the finished trials first, then say which are missing
     rows = []
     for name, (model, study, t, exp) in drawn.items():
         run_dir = exp.run_dir(corpus)
         done = finished_run(run_dir)
         if done is None: continue
-        dev_f1 = done[0]['dev']['strict']['micro avg']['f1']
-        if t.state.name == 'RUNNING': study.tell(t.number, dev_f1)
-        rows.append({'model': model, 'trial': t.number, **t.params, 'dev_f1': dev_f1,
-                     'test_f1': done[0]['test']['strict']['micro avg']['f1'], 'epochs': done[0]['epochs_trained'],
-                     'train_seconds': done[0]['wall_seconds']['train'], 'trained_now': trained.get(name, False),
+        metrics = done[0]
+        if t.state.name == 'RUNNING': study.tell(t.number, metrics.dev.f1)
+        rows.append({'model': model, 'trial': t.number, **t.params, 'dev_f1': metrics.dev.f1, 'test_f1': metrics.test.f1,
+                     'epochs': metrics.epochs_trained, 'train_seconds': metrics.train_seconds, 'trained_now': trained.get(name, False),
                      'run_dir': str(run_dir)})
     if error is not None: raise error
     return pd.DataFrame(rows)
@@ -113,22 +110,6 @@ def tuning_curves(table: pd.DataFrame, confidence: float = 0.8) -> pd.DataFrame:
         rows += [{'model': model, 'trials': int(n), 'expected_best_dev_f1': float(c), 'low': float(lo), 'high': float(hi)}
                  for n, c, lo, hi in zip(ns, curve, upper.average_tuning_curve(ns), lower.average_tuning_curve(ns))]
     return pd.DataFrame(rows)
-
-
-def plot_tuning_curves(curves: pd.DataFrame, ax=None):
-    "Expected best dev F1 against the number of trials, one line and band per contestant."
-    ax = ax or plt.subplots(figsize=(7, 4))[1]
-    palette = dict(zip(curves['model'].unique(), sns.color_palette('colorblind')))
-    for model, g in curves.groupby('model', sort=False):
-        ax.plot(g['trials'], g['expected_best_dev_f1'], marker='o', color=palette[model], label=title(model))
-        ax.fill_between(g['trials'], g['low'], g['high'], color=palette[model], alpha=0.08)
-        ax.plot(g['trials'], g['low'], ls='--', lw=1, color=palette[model])  # the band's informative edge; the upper one runs high
-    lo, hi = curves['low'].min(), curves['expected_best_dev_f1'].max()
-    ax.set(xlabel='trials (random draws of lr, dropout, batch size)', ylabel='expected best dev F1',
-           ylim=(max(0, lo - 0.02), min(1, hi + 0.5 * (hi - lo) + 0.02)), xticks=sorted(curves['trials'].unique()))
-    ax.legend(frameon=False, fontsize=8, loc='lower right')
-    sns.despine(ax=ax)
-    return ax
 
 
 def tuning_words(curves: pd.DataFrame) -> str:

@@ -18,20 +18,21 @@ from pathlib import Path
 from .experiment import Experiment, run_from_json
 
 # %% auto #0
-__all__ = ['CLUSTERS', 'run_spec', 'run_spec_of', 'RunFailed', 'train_in_child', 'InlineExecutor', 'Workers', 'train_run']
+__all__ = ['CLUSTERS', 'run_spec', 'run_spec_of', 'RunFailed', 'train_in_child', 'InlineExecutor', 'Workers']
 
 # %% ../nbs/07a_workers.ipynb #f498e266
-def run_spec(spec: str, threads: int | None = None) -> None:
-    "Train, evaluate and save the run of `spec` (JSON of `{'experiment': ..., 'retrain': ...}`) with `threads` torch threads (None: torch's default)."
-    if threads:
+def run_spec(spec: str) -> None:
+    "Train, evaluate and save the run of `spec` (`run_spec_of`) with its torch threads."
+    threads = json.loads(spec).get('threads')
+    if threads is not None:
         import torch
         torch.set_num_threads(threads)
     run_from_json(spec)
 
 
-def run_spec_of(exp: Experiment, retrain: bool = False) -> str:
-    "The JSON a run's process is started with."
-    return json.dumps({'experiment': asdict(exp), 'retrain': retrain})
+def run_spec_of(exp: Experiment, retrain: bool = False, threads: int | None = None) -> str:
+    "The JSON a run's process is started with: the experiment, whether to retrain, its torch threads (None: torch's default)."
+    return json.dumps({'experiment': asdict(exp), 'retrain': retrain, 'threads': threads})
 
 
 class RunFailed(RuntimeError):
@@ -45,13 +46,13 @@ def _run_failed(spec: str, how: str, output: str) -> RunFailed:
     return RunFailed(f"training {exp['model']} seed {exp['train']['seed']} failed ({how}):\n{tail}")
 
 
-def train_in_child(spec: str, threads: int | None = None, env: dict | None = None) -> float:
-    "Run `run_spec(spec, threads)` in a fresh Python process; its wall seconds. Raises `RunFailed` with the child's last lines."
+def train_in_child(spec: str, env: dict | None = None) -> float:
+    "Run `run_spec(spec)` in a fresh Python process (`env` added to this one's); its wall seconds. Raises `RunFailed` with the child's last lines."
     env = {**os.environ, 'TQDM_DISABLE': '1', **(env or {})}
-    if threads: env['OMP_NUM_THREADS'] = str(threads)
+    threads = json.loads(spec).get('threads')
+    if threads is not None: env['OMP_NUM_THREADS'] = str(threads)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, '-c', 'import sys; from ner_study.workers import run_spec; '
-                           'run_spec(sys.argv[1], int(sys.argv[2]) or None)', spec, str(threads or 0)],
+    proc = subprocess.run([sys.executable, '-c', 'import sys; from ner_study.workers import run_spec; run_spec(sys.argv[1])', spec],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0: raise _run_failed(spec, f'exit {proc.returncode}', proc.stdout + proc.stderr)
     return time.perf_counter() - t0
@@ -83,9 +84,9 @@ class Workers:
             raise ValueError(f'workers={self.workers!r}: expected a number >= 1')
         if self.cluster not in CLUSTERS:
             raise ValueError(f'cluster={self.cluster!r}: expected one of {", ".join(CLUSTERS)}')
-        if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 0):
-            raise ValueError(f'threads={self.threads!r}: expected a number >= 1, or 0 for cores // workers')
-        if not self.threads: self.threads = None if self.workers == 1 else max(1, (os.cpu_count() or 1) // self.workers)
+        if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1):
+            raise ValueError(f'threads={self.threads!r}: expected a number >= 1, or None for cores // workers')
+        if self.threads is None and self.workers > 1: self.threads = max(1, (os.cpu_count() or 1) // self.workers)
         self._slots = queue.Queue()
         for i in range(self.workers): self._slots.put(i)
         self._submitit = None
@@ -100,33 +101,32 @@ class Workers:
         threads = f'{self.threads} torch thread{"s" * (self.threads != 1)} each' if self.threads else "torch's default threads"
         return f'{self.workers} at a time, as {where}, with {threads}'
 
+    def train(self, exp: Experiment, retrain: bool = False) -> float:
+        "Train the run of `exp` where this engine says, waiting for it; its wall seconds. Raises `RunFailed` with the run's own error."
+        spec = run_spec_of(exp, retrain, self.threads)
+        slot = self._slots.get()  # a free worker: at most `workers` runs at a time, each on its own GPU where there are several
+        try:
+            if self.cluster == 'none': return train_in_child(spec, _gpu_env(slot) if self.workers > 1 else None)
+            t0 = time.perf_counter()
+            job = self._submitit_executor().submit(run_spec, spec)
+            try: job.result()
+            except Exception as e: raise _run_failed(spec, f'submitit job {job.job_id}', str(e)) from None
+            return time.perf_counter() - t0
+        finally: self._slots.put(slot)
+
+    def _submitit_executor(self):
+        "submitit's executor, made once (imported only when a cluster is asked for)."
+        if self._submitit is None:
+            import submitit
+            ex = submitit.AutoExecutor(folder=Path(self.folder) / '%j', cluster=None if self.cluster == 'auto' else self.cluster)
+            ex.update_parameters(**({'cpus_per_task': self.threads} if self.threads and ex.cluster != 'local' else {}),
+                                 **self.cluster_options)
+            self._submitit = ex
+        return self._submitit
+
 # %% ../nbs/07a_workers.ipynb #497252c9
 def _gpu_env(slot: int) -> dict:
     "Where this machine has several GPUs, the one of worker `slot`."
     import torch
     n = torch.cuda.device_count() if torch.cuda.is_available() else 0
     return {'CUDA_VISIBLE_DEVICES': str(slot % n)} if n > 1 else {}
-
-
-def _submitit_executor(w: Workers):
-    "submitit's executor for `w`, made once."
-    if w._submitit is None:
-        import submitit
-        cluster = None if w.cluster == 'auto' else w.cluster
-        ex = submitit.AutoExecutor(folder=Path(w.folder) / '%j', cluster=cluster)
-        ex.update_parameters(**({'cpus_per_task': w.threads} if w.threads and ex.cluster != 'local' else {}), **w.cluster_options)
-        w._submitit = ex
-    return w._submitit
-
-
-def train_run(w: Workers, spec: str) -> float:
-    "Train the run of `spec` where `w` says, waiting for it; its wall seconds. Raises `RunFailed` with the run's own error."
-    slot = w._slots.get()
-    try:
-        if w.cluster == 'none': return train_in_child(spec, w.threads, _gpu_env(slot) if w.workers > 1 else None)
-        t0 = time.perf_counter()
-        job = _submitit_executor(w).submit(run_spec, spec, w.threads)
-        try: job.result()
-        except Exception as e: raise _run_failed(spec, f'submitit job {job.job_id}', str(e)) from None
-        return time.perf_counter() - t0
-    finally: w._slots.put(slot)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import torch
 
+from ner_study.metrics import RunMetrics
+
 HELPER = Path(__file__).with_name('dist_train.py')  # a tiny BiLSTM-CRF, 2 epochs on 50 W-NUT 2016 sentences, dropout off
 # float32 sums taken in another order (each process sums its share, then gloo sums the processes): weights agree to
 # about 5e-6 after 2 epochs; losses to about 1e-6 relative
@@ -75,5 +77,5 @@ def test_readme_command_fits_with_two_processes(tmp_path):
     results = [json.loads(line) for line in out.splitlines() if line.startswith('{"run_dir"')]
     assert len(results) == 1, out[-3000:]
     run_dir = Path(results[0]['run_dir'])
-    metrics = json.loads((run_dir / 'metrics.json').read_text())
-    assert metrics['test']['strict']['micro avg']['f1'] == results[0]['test_f1'] and metrics['epochs_trained'] == 1
+    metrics = RunMetrics.read(run_dir)
+    assert metrics.test.f1 == results[0]['test_f1'] and metrics.epochs_trained == 1

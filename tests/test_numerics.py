@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ner_study.machine import native_bf16
+from ner_study.metrics import RunMetrics
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, '-m', 'ner_study.cli']
@@ -25,8 +26,8 @@ def test_cli_bf16_falls_back_to_float32_where_bf16_is_not_native(tmp_path, wnut_
     lines = [l for l in r.stdout.splitlines() if l.startswith(FALLBACK)]
     assert len(lines) == 1, r.stdout
     (run_dir,) = tmp_path.iterdir()
-    metrics = json.loads((run_dir / 'metrics.json').read_text())
-    assert metrics['config']['train']['bf16'] and metrics['numerics']['bf16'] is False
+    metrics = RunMetrics.read(run_dir)
+    assert metrics.config['train']['bf16'] and metrics.numerics['bf16'] is False
 
 
 @pytest.mark.skipif(not native_bf16('cpu'), reason='this CPU has no native bfloat16 (AVX512-BF16 or AMX)')
@@ -34,8 +35,8 @@ def test_bf16_trains_in_bfloat16_where_it_is_native(tmp_path, wnut_slice):
     r = subprocess.run(CLI + ['fit', '--model', 'lstm', '--bf16', '--epochs', '1', '--max-train-sentences', '32', '--corpus', wnut_slice,
                               '--output-dir', str(tmp_path)], env={**os.environ, 'TQDM_DISABLE': '1'}, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0 and FALLBACK not in r.stdout, r.stdout + r.stderr
-    metrics = json.loads(next(tmp_path.glob('*/metrics.json')).read_text())
-    assert metrics['numerics']['bf16'] is True, metrics['numerics']
+    metrics = RunMetrics.read(next(tmp_path.glob('*/metrics.json')).parent)
+    assert metrics.numerics['bf16'] is True, metrics.numerics
 
 
 def test_reproduce_names_a_missing_set_or_reference_in_one_line(tmp_path, capsys):

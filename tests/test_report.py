@@ -1,9 +1,11 @@
 """End-to-end checks that are clearer as plain tests than as notebook examples:
 the papermill report for each model, parameter errors, checkpoint reloads and offline failures."""
+import ast
+import inspect
 import json
 import re
-import os
 import subprocess
+from dataclasses import fields
 import sys
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from ner_study.corpora import CorpusError, iob2_spans, load_corpus
 from ner_study.corpora import to_iob2
 from ner_study.experiment import CONTESTANTS, CheckpointError, experiment_from_params, load_tagger, run_experiment
 from ner_study.learner import evaluate_tagger, predict_tags
+from ner_study.metrics import RunMetrics
+from ner_study.study import StudyConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_NB = ROOT / 'nbs' / 'train.ipynb'
@@ -49,11 +53,11 @@ def test_report_runs_and_renders(tmp_path, model, monkeypatch, wnut_slice):
     assert html.count('data:image/png') >= 4, 'corpus, curves, F1 per type and confusion plots are embedded'
     check_report_html(html)
     (run_dir,) = runs.iterdir()
-    metrics = json.loads((run_dir / 'metrics.json').read_text())
+    metrics = RunMetrics.read(run_dir)
     corpus = load_corpus(wnut_slice)
-    assert metrics['model'] == model and metrics['corpus']['fingerprint'] == corpus.fingerprint()
-    assert metrics['test']['n_gold_entities'] == corpus.summary().loc['entities', 'test']
-    assert set(metrics['test']['strict']) >= {t for s in corpus.test for t, *_ in iob2_spans(s.tags)} | {'micro avg', 'macro avg'}
+    assert metrics.model == model and metrics.corpus['fingerprint'] == corpus.fingerprint()
+    assert metrics.test.n_gold_entities == corpus.summary().loc['entities', 'test']
+    assert set(metrics.test.strict) >= {t for s in corpus.test for t, *_ in iob2_spans(s.tags)} | {'micro avg', 'macro avg'}
     assert list((run_dir / 'tb').glob('events.out.tfevents.*')), 'TensorBoard events are written'
 
 
@@ -73,6 +77,36 @@ def check_report_html(html: str):
     assert len(targets) >= 5, 'a table of contents'
     ids = set(re.findall(r'id="([^"]+)"', body))
     assert not [t for t in targets if t not in ids], [t for t in targets if t not in ids]
+    for kind in ('Table', 'Figure'):  # numbered in the order shown, none missing, none twice
+        shown = [int(n) for n in re.findall(rf'class="ner-caption"[^>]*>{kind} (\d+)\.', body)]
+        assert shown == list(range(1, len(shown) + 1)), (kind, shown)
+
+
+def notebook_parameters(path: Path) -> dict:
+    "The names and default values of a report notebook's parameters cell (papermill's: the cell tagged `parameters`)."
+    cell = next(c for c in nbformat.read(path, as_version=4).cells if 'parameters' in c.metadata.get('tags', []))
+    return {target.id: ast.literal_eval(node.value) for node in ast.parse(cell.source).body for target in node.targets}
+
+
+def mismatches(notebook: dict, library: dict) -> list[str]:
+    "Each parameter that one side lacks or whose default differs, in a line."
+    missing = object()
+    return [f'{k}: {notebook.get(k, "absent")!r} in the notebook, {library.get(k, "absent")!r} in the library'
+            for k in sorted(notebook.keys() | library.keys()) if notebook.get(k, missing) != library.get(k, missing)]
+
+
+def test_the_reports_parameters_are_the_librarys():
+    "The comparison's parameters cell holds exactly StudyConfig's fields with their defaults; the per-model report's are experiment_from_params's."
+    study = {f.name: f.default for f in fields(StudyConfig) if f.name in StudyConfig.parameters()}
+    compare = notebook_parameters(ROOT / 'nbs' / 'compare.ipynb')
+    assert mismatches(compare, study) == []
+    # the check fails for a parameter added in one place only, or a default changed in one place only
+    assert mismatches({**compare, 'folds': 5}, study) == ["folds: 5 in the notebook, 'absent' in the library"]
+    assert mismatches({**compare, 'seeds': 3}, study) == ['seeds: 3 in the notebook, 1 in the library']
+    run = {k: p.default for k, p in inspect.signature(experiment_from_params).parameters.items()}
+    train = notebook_parameters(TRAIN_NB)
+    assert train.pop('retrain') is False  # the report's own: train again instead of reusing the finished run
+    assert mismatches(train, {k: run[k] for k in run.keys() - {'patience', 'min_steps'}}) == []
 
 
 def test_unknown_model_fails_in_first_code_cells(tmp_path):
@@ -101,7 +135,7 @@ def test_checkpoint_reloads_and_reproduces_test_scores(tmp_path, model):
     reloaded = load_tagger(res.run_dir / 'best', map_location='cpu')
     again, pred = evaluate_tagger(reloaded, res.corpus.test)
     assert pred == res.test_pred
-    assert again['strict'] == res.metrics['test']['strict'] and again['token_accuracy'] == res.metrics['test']['token_accuracy']
+    assert again.strict == res.metrics.test.strict and again.token_accuracy == res.metrics.test.token_accuracy
 
 
 def test_hub_corpus_offline_says_how_to_use_local_files(monkeypatch):
@@ -140,7 +174,7 @@ def test_bert_with_crf_emits_only_well_formed_iob2(tmp_path):
     assert res.tagger.crf is not None and len(res.test_pred) == len(res.corpus.test)
     assert all(to_iob2(tags)[1] == 0 for tags in res.test_pred), 'no I-X without a B-X or I-X of its type before it'
     # valid IOB2 reads the same in seqeval's strict and lenient (conlleval) modes
-    assert res.metrics['test']['strict']['micro avg']['f1'] == res.metrics['test']['conlleval']['micro avg']['f1']
+    assert res.metrics.test.f1 == res.metrics.test.f1_conlleval
 
 
 def test_comparison_report_renders_as_a_document(tmp_path, wnut_slice):
@@ -156,7 +190,7 @@ def test_comparison_report_renders_as_a_document(tmp_path, wnut_slice):
     check_report_html(html)
     assert 'The ladder' in html and 'BiLSTM-CRF' in html
     assert 'torch threads per run: 1; the runs trained now: 2 at a time, as child processes of this machine' in html
-    assert 'Every contestant trained with its best of 2 random draws' in html and 'Figure 10. Expected best dev F1' in html
+    assert 'Every contestant trained with its best of 2 random draws' in html and re.search(r'Figure \d+\. Expected best dev F1', html)
     trials = pd.read_csv(tmp_path / 'tables' / 'tuning_trials.csv')
     runs = pd.read_csv(tmp_path / 'tables' / 'runs.csv')
     assert len(trials) == 4 and len(list((tmp_path / 'runs' / 'tuning').glob('*.log'))) == 2

@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -76,10 +75,9 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, wnut_slice):
               f'run_experiment(experiment_from_params("lstm", output_dir=sys.argv[1], **{params!r}), progress=False)')
     proc = subprocess.Popen([sys.executable, '-c', script, str(tmp_path / 'killed')], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
-    history = []
     while time.time() < deadline and proc.poll() is None:
         hist = list((tmp_path / 'killed').glob('*/history.json'))
-        if hist and len(history := json.loads(hist[0].read_text())) >= 2: break
+        if hist and len(json.loads(hist[0].read_text())) >= 2: break
         time.sleep(0.05)
     assert proc.poll() is None, 'the run finished before it could be killed'
     os.kill(proc.pid, signal.SIGKILL); proc.wait()
@@ -89,7 +87,7 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, wnut_slice):
     whole = run_experiment(experiment_from_params('lstm', output_dir=str(tmp_path / 'whole'), **params), progress=False, log=quiet)
     cols = ['epoch', 'train_loss', 'dev_loss', 'dev_f1']
     assert resumed.history[cols].equals(whole.history[cols])
-    assert resumed.metrics['test'] == whole.metrics['test'] and resumed.test_pred == whole.test_pred
+    assert resumed.metrics.test == whole.metrics.test and resumed.test_pred == whole.test_pred
 
 
 def test_truncated_corpus_and_mixed_schemes(tmp_path):
