@@ -7,9 +7,13 @@ TORCH  ?= torch==2.13.0
 UV     ?= uv==0.13.9
 # the corpus of every report, e.g. make reports CORPUS=../shared/data/wnut17
 CORPUS ?= wnut16
-# extra papermill parameters: PARAMS for the per-model reports, STUDY for the comparison (make reports STUDY="-p seeds 1")
+# extra papermill parameters: PARAMS for the per-model reports, STUDY for the comparison (make reports STUDY="-p seeds 2")
 PARAMS ?=
 STUDY  ?=
+# the comparison's folds (auto: 5 for a corpus without a test split of its own, its own split otherwise) and its runs at a
+# time (2: each run one of the 2 cores; the per-model reports are the comparison's fold-1 runs of lstm and bert, reused)
+FOLDS   ?= auto
+WORKERS ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
 # how the notebooks in nbs/ run, both when their outputs are stored (make notebooks) and when nbval checks them (make test):
@@ -39,23 +43,23 @@ $(VENV)/.installed: settings.ini setup.py constraints.txt
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -c constraints.txt -e ".[dev]"
 	touch $@
 
-# One report per model, then the comparison (reports/index.html, linking both); each written under a temporary
-# name and renamed, so a crash never leaves a half-written report. Finished runs in runs/ are reused
-# (PARAMS="-p retrain True" or STUDY="-p retrain True" retrains).
-reports: install load-check reports/lstm.html reports/bert.html reports/index.html
+# The comparison (reports/index.html), then one report per model (the comparison's fold-1 runs of lstm and bert, read
+# from runs/), which the comparison links; each written under a temporary name and renamed, so a crash never leaves a
+# half-written report. Finished runs in runs/ are reused (STUDY="-p retrain True" retrains).
+reports: install load-check reports/index.html reports/lstm.html reports/bert.html
 
 # a warning (not an error) when other processes are using the cores: the reports' training times would not be comparable
 load-check: install
 	@$(BIN)/python -c "from ner_study.machine import busy_warning; w = busy_warning(); print(w) if w else None"
 
-reports/index.html: nbs/compare.ipynb reports/lstm.html reports/bert.html $(VENV)/.installed
-	$(BIN)/papermill nbs/compare.ipynb reports/.index.tmp.ipynb -p corpus $(CORPUS) $(STUDY)
+reports/index.html: nbs/compare.ipynb $(VENV)/.installed
+	@mkdir -p reports
+	$(BIN)/papermill nbs/compare.ipynb reports/.index.tmp.ipynb -p corpus $(CORPUS) -p folds $(FOLDS) -p workers $(WORKERS) $(STUDY)
 	mv reports/.index.tmp.ipynb reports/index.ipynb
 	$(BIN)/ner-study render reports/index.ipynb
 
-reports/%.html: nbs/train.ipynb $(VENV)/.installed
-	@mkdir -p reports
-	$(BIN)/papermill nbs/train.ipynb reports/.$*.tmp.ipynb -p model $* -p corpus $(CORPUS) $(PARAMS)
+reports/%.html: nbs/train.ipynb reports/index.html $(VENV)/.installed
+	$(BIN)/papermill nbs/train.ipynb reports/.$*.tmp.ipynb -p model $* -p corpus $(CORPUS) -p folds $(FOLDS) -p fold 0 $(PARAMS)
 	mv reports/.$*.tmp.ipynb reports/$*.ipynb
 	$(BIN)/ner-study render reports/$*.ipynb
 

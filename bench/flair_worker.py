@@ -35,7 +35,8 @@ def main(spec_path: str):
     from flair.trainers import ModelTrainer
     from flair.trainers.plugins import TrainerPlugin
     from flair.trainers.plugins.functional.linear_scheduler import LinearSchedulerPlugin
-    from ner_study.corpora import CorpusSpec, iob2_spans, load_corpus
+    from ner_study.corpora import CorpusSpec, load_corpus
+    from ner_study.tags import iob2_spans
     from ner_study.metrics import evaluate_tags
 
     class EpochTimer(TrainerPlugin):

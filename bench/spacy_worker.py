@@ -29,7 +29,8 @@ from spacy.cli.init_config import init_config  # noqa: E402
 from spacy.tokens import Doc, DocBin, Span  # noqa: E402
 from spacy.training.initialize import init_nlp  # noqa: E402
 
-from ner_study.corpora import CorpusSpec, iob2_spans, load_corpus  # noqa: E402  (no torch: pandas, seqeval)
+from ner_study.corpora import CorpusSpec, load_corpus  # noqa: E402
+from ner_study.tags import iob2_spans  # noqa: E402  (no torch: pandas, seqeval)
 from ner_study.metrics import evaluate_tags  # noqa: E402
 
 EVAL_BATCH = SPEC.get('eval_batch_size', 64)

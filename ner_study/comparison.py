@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import tables, verdict
+from . import folds, tables, verdict
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .errors import disagreements, type_confusion
 from .experiment import contestants_table, title
@@ -22,7 +22,7 @@ from .tuning import best_settings, best_trials, tune_study, tuning_curves, tunin
 from .workers import Workers
 
 # %% auto #0
-__all__ = ['EPSILON_WORDS', 'grow_top_seeds', 'compare_study', 'Comparison']
+__all__ = ['grow_top_seeds', 'compare_study', 'epsilon_words', 'Comparison']
 
 # %% ../nbs/12d_comparison.ipynb #7ab3e006
 def grow_top_seeds(cfg: StudyConfig, corpus: Corpus, runs: list[StudyRun], workers: Workers, progress: bool = True,
@@ -49,17 +49,24 @@ def grow_top_seeds(cfg: StudyConfig, corpus: Corpus, runs: list[StudyRun], worke
 def compare_study(cfg: StudyConfig, corpus: Corpus | None = None, progress: bool = True) -> Comparison:
     "Tune (with `tune_trials`), train what is missing, grow the headline pair's seeds (with `top_seeds='auto'`), all on `cfg.engine()`: the comparison."
     corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
+    cfg = cfg.resolve_folds(corpus)
+    corpora = cfg.fold_corpora(corpus)
     engine, trials, seed_stop = cfg.engine(), None, None
     if cfg.tune_trials:  # equal budgets: each contestant's settings are its best of the same number of random draws on dev
-        trials = tune_study(cfg, corpus, engine, progress)
+        trials = tune_study(cfg, corpora[0], engine, progress)
         cfg = replace(cfg, tuned=best_settings(trials))
     runs = run_study(cfg, corpus, cfg.retrain, progress, engine)
     if cfg.auto_seeds: runs, cfg, seed_stop = grow_top_seeds(cfg, corpus, runs, engine, progress)
-    return Comparison(cfg, corpus, runs, engine, trials, seed_stop)
+    if cfg.n_folds > 1:  # the pair chosen on the first fold's dev split trains on every other fold
+        pair = verdict.best_of_families(tables.runs_table(runs), cfg.ladders())
+        runs = runs + run_study(cfg, corpus, cfg.retrain, progress, engine, fold_models=pair, first_split=False)
+    return Comparison(cfg, corpus, runs, engine, trials, seed_stop, corpora)
 
 # %% ../nbs/12d_comparison.ipynb #7ab3e00a
-EPSILON_WORDS = (" (ε_min is the upper 95 % bound of how far the better-scoring contestant's distribution of test F1 over seeds "
-                 'falls below the other\'s; below 0.2 it is almost stochastically better, as a recipe and not only for one seed pair.)')
+def epsilon_words(unit: str = 'seed') -> str:
+    "What ε_min means, in a parenthesis after ASO's sentence (over seeds, or over folds)."
+    return (f" (ε_min is the upper 95 % bound of how far the better-scoring contestant's distribution of test F1 over {unit}s "
+            f"falls below the other's; below 0.2 it is almost stochastically better, as a recipe and not only for one {unit} pair.)")
 
 
 @dataclass
@@ -71,20 +78,53 @@ class Comparison:
     engine: Workers              # where the runs that trained now trained
     trials: pd.DataFrame | None = field(default=None, repr=False)  # the tuning's trials (None: not tuned)
     seed_stop: dict | None = None  # what stopped the seeds from growing (None: top_seeds was not 'auto')
+    fold_corpora: list[Corpus] = field(default_factory=list, repr=False)  # each fold's corpus ([corpus] on one split)
 
     def __post_init__(self):
+        self.fold_corpora = self.fold_corpora or [self.corpus]
         self.runs_table = tables.runs_table(self.runs)
         self.ladders = self.config.ladders()
-        self.pair = tuple(verdict.best_of_families(self.runs_table, self.ladders))
-        self.significance = verdict.significance_table(self.runs, self.corpus, *self.pair)
-        self.power = verdict.pair_power(self.runs, self.corpus, *self.pair)  # what this test set and these seeds can detect
-        self.headline = verdict.headline(self.runs_table, self.significance, *self.pair, power=self.power,
-                                         entities=int(self.corpus.summary().loc['entities', 'test']))
+        self.first_runs = [r for r in self.runs if r.fold == 0]  # every contestant's: the ladder, the curves, the choice on dev
+        self.first_table = tables.runs_table(self.first_runs)
+        self.pair = tuple(verdict.best_of_families(self.first_table, self.ladders))
+        if self.n_folds > 1:  # the pair's runs pooled over the folds: every sentence scored once
+            self.pooled, self.test_corpus = folds.pool_runs(self.runs, self.fold_corpora, list(self.pair))
+            self.power = folds.fold_power(self.runs, self.fold_corpora, *self.pair)
+        else:
+            self.pooled, self.test_corpus = [r for r in self.runs if r.fraction == 1.0], self.corpus
+            self.power = verdict.pair_power(self.runs, self.corpus, *self.pair)  # what this test set and these seeds can detect
+        self.pooled_table = tables.runs_table(self.pooled)
+        self.significance = verdict.significance_table(self.pooled, self.test_corpus, *self.pair)
+        self.headline = verdict.headline(self.pooled_table, self.significance, *self.pair, power=self.power,
+                                         entities=int(self.test_corpus.summary().loc['entities', 'test']), folds=self.n_folds,
+                                         sentences=len(self.test_corpus.test))
+
+    @property
+    def n_folds(self) -> int: return len(self.fold_corpora)
 
     # the answer
     def box(self): return self.headline.box(self.corpus.name)
-    def floor_words(self) -> str: return verdict.test_set_floor(self.power, *self.pair, self.corpus.name)
-    def answer(self) -> str: return verdict.answer(self.headline, self.runs_table, self.ladders)
+
+    def floor_words(self) -> str:
+        return verdict.test_set_floor(self.power, *self.pair, self.corpus.name, self.n_folds, len(self.test_corpus.test))
+
+    def design_words(self) -> str:
+        "What the verdict is scored on: every sentence over folds, or one test split (and which), in a sentence."
+        c = self.corpus
+        if self.n_folds > 1:
+            return (f"Cross-validated: every sentence of {c.name} was dealt into one of {self.n_folds} folds; every contestant trained on "
+                    f"fold 1 (the ladder and the learning curves are measured on its {len(self.fold_corpora[0].test)} test sentences), and "
+                    f"the best of each family on fold 1's dev split trained on every fold, each fold with its own seed, so that the "
+                    "headline scores every sentence once, by a model that never saw it"
+                    + (" (the corpus comes without a test split of its own: folds are its default)." if self.config.folds != 'auto' and not c.test_given
+                       else '.'))
+        own = 'its own test split' if c.test_given else f'one test split cut from it ({c.split_note})'
+        return (f'One split: every contestant is scored on {own}, {len(c.test)} sentences. '
+                + ('A corpus with a test split of its own keeps it by default (a benchmark is compared on its official test); '
+                   if c.test_given else '') + '-p folds 10 tests every sentence once instead.')
+
+    def answer(self) -> str:
+        return verdict.answer(self.headline, self.first_table, self.ladders, ' on fold 1' if self.n_folds > 1 else '')
     def seed_stop_words(self) -> str: return verdict.seed_stop_words(self.seed_stop, self.power) if self.seed_stop else ''
 
     def settings_words(self) -> str:
@@ -97,25 +137,37 @@ class Comparison:
 
     # the ladder
     @cached_property
-    def ladder_significance(self) -> pd.DataFrame: return verdict.ladder_significance(self.runs, self.corpus, self.ladders)
+    def ladder_significance(self) -> pd.DataFrame: return verdict.ladder_significance(self.first_runs, self.fold_corpora[0], self.ladders)
 
     def ladder(self) -> pd.DataFrame:
-        return verdict.ladder_table(self.runs_table, self.ladder_significance, self.ladders,
-                                    power=verdict.ladder_power(self.runs, self.corpus, self.ladders))
+        return verdict.ladder_table(self.first_table, self.ladder_significance, self.ladders,
+                                    power=verdict.ladder_power(self.first_runs, self.fold_corpora[0], self.ladders))
 
     def ladder_words(self) -> str: return verdict.test_words(self.ladder_significance, below=True)
 
     # the two best
     @property
-    def pair_runs(self) -> pd.DataFrame: return self.runs_table[self.runs_table['model'].isin(self.pair)]
-    def scores(self) -> pd.DataFrame: return tables.score_table(self.runs_table, list(self.pair))
+    def pair_runs(self) -> pd.DataFrame: return self.pooled_table[self.pooled_table['model'].isin(self.pair)]
+    def scores(self) -> pd.DataFrame: return tables.score_table(self.pooled_table, list(self.pair))
 
     @cached_property
-    def per_type(self) -> pd.DataFrame: return tables.per_type_table([r for r in self.runs if r.model in self.pair])
+    def per_type(self) -> pd.DataFrame: return tables.per_type_table([r for r in self.pooled if r.model in self.pair])
 
     def per_type_summary(self) -> pd.DataFrame: return tables.per_type_summary(self.per_type)
     def significance_words(self) -> str: return verdict.test_words(self.significance)
-    def seed_order_words(self) -> str: return verdict.seed_order(self.runs_table, *self.pair) + EPSILON_WORDS
+
+    def seed_order_words(self) -> str:
+        "ASO of the pair's test F1: over seeds on one split, over the folds' runs (each scored on its own fold) on folds."
+        unit = 'fold' if self.n_folds > 1 else 'seed'
+        return verdict.seed_order(self.runs_table, *self.pair, unit=unit) + epsilon_words(unit)
+
+    # stability across folds
+    @cached_property
+    def stability(self) -> pd.DataFrame | None:
+        "One row per fold: the pair's F1 on it, the difference, its interval and p-value, Holm-corrected (None on one split)."
+        return folds.stability_table(self.runs, self.fold_corpora, *self.pair) if self.n_folds > 1 else None
+
+    def stability_words(self) -> str: return folds.stability_words(self.stability, *self.pair)
 
     # cost and learning curves
     def full_runs(self) -> pd.DataFrame: return tables.full_runs(self.runs_table)
@@ -124,40 +176,41 @@ class Comparison:
     def has_curve(self) -> bool: return self.runs_table['fraction'].nunique() > 1
 
     def curve_runs(self) -> pd.DataFrame:
-        return tables.curve_runs(self.runs_table, self.config.curve_models(), self.config.top_seed_list[:max(self.config.curve_seeds, 1)])
+        return tables.curve_runs(self.first_table, self.config.curve_models(), self.config.top_seed_list[:max(self.config.curve_seeds, 1)])
 
     def curve_table(self) -> pd.DataFrame: return tables.curve_table(self.curve_runs())
 
     # errors of the two best
     @cached_property
-    def errors(self) -> dict[str, pd.DataFrame]: return tables.error_tables(self.runs, self.corpus, list(self.pair))
+    def errors(self) -> dict[str, pd.DataFrame]:
+        return tables.error_tables(self.pooled, self.test_corpus, list(self.pair), self.fold_corpora if self.n_folds > 1 else None)
     def seen_unseen(self) -> pd.DataFrame: return tables.bucket_summary(self.errors['seen_unseen'])
     def entity_length(self) -> pd.DataFrame: return tables.bucket_summary(self.errors['entity_length'])
     def error_kinds(self) -> pd.DataFrame: return tables.kinds_summary(self.errors['error_kinds'])
 
     @cached_property
-    def semeval(self) -> pd.DataFrame: return tables.semeval_table(self.runs, self.corpus, list(self.pair))
+    def semeval(self) -> pd.DataFrame: return tables.semeval_table(self.pooled, self.test_corpus, list(self.pair))
     def semeval_summary(self) -> pd.DataFrame: return tables.semeval_summary(self.semeval)
     def boundaries_and_types(self) -> str: return verdict.boundaries_and_types(self.semeval)
 
     @cached_property
     def first_seed(self) -> dict[str, StudyRun]:
-        "The pair's runs on the full training split with the first seed: the ones the type confusions and disagreements show."
-        return {r.model: r for r in self.runs if r.fraction == 1.0 and r.seed == self.config.top_seed_list[0] and r.model in self.pair}
+        "The pair's runs (on folds: pooled) with the first seed: the ones the type confusions and disagreements show."
+        return {r.model: r for r in self.pooled if r.seed == self.config.top_seed_list[0] and r.model in self.pair}
 
     @cached_property
     def type_confusions(self) -> dict[str, pd.DataFrame]:
-        return {m: type_confusion([s.tags for s in self.corpus.test], self.first_seed[m].test_pred) for m in self.pair}
+        return {m: type_confusion([s.tags for s in self.test_corpus.test], self.first_seed[m].test_pred) for m in self.pair}
 
     @cached_property
     def disagreements(self) -> pd.DataFrame:
         "The test sentences where the pair's first-seed runs find different entities and one is wrong, with each one's error count."
-        test = self.corpus.test
+        test = self.test_corpus.test
         return disagreements([s.tokens for s in test], [s.tags for s in test], {m: self.first_seed[m].test_pred for m in self.pair})
 
     def disagreement_words(self) -> str:
         a, b, dis = *self.pair, self.disagreements
-        return (f'{len(dis)} of {len(self.corpus.test)} test sentences: the models disagree and at least one is wrong; '
+        return (f'{len(dis)} of {len(self.test_corpus.test)} test sentences: the models disagree and at least one is wrong; '
                 f"{title(a)} makes fewer errors on {int((dis[f'{a}_errors'] < dis[f'{b}_errors']).sum())}, "
                 f"{title(b)} on {int((dis[f'{b}_errors'] < dis[f'{a}_errors']).sum())}")
 
@@ -169,7 +222,7 @@ class Comparison:
 
     def disagreement_examples(self) -> str:
         "The worst disagreements as HTML, gold and each tagger's entities marked."
-        test = self.corpus.test
+        test = self.test_corpus.test
         return ''.join(disagreement_html(test[i].tokens, test[i].tags, {title(m): self.first_seed[m].test_pred[i] for m in self.pair})
                        for i in self.worst_disagreements()['sentence'])
 
@@ -197,11 +250,18 @@ class Comparison:
         "What was trained and reused, in how long, with which seeds and threads (and the tuning's trials), a line each."
         cfg, rt, runs, data, trials = self.config, self.runs_table, self.runs, self.corpus, self.trials
         trained_now = any(r.trained_now for r in runs) or (trials is not None and trials['trained_now'].any())
-        lines = [f'{data.name}: {len(data.train)} training, {len(data.dev)} dev, {len(data.test)} test sentences; '
-                 f'{data.summary().loc["entities", "test"]} test entities; fingerprint {data.fingerprint()}',
+        splits = (f'{len(data.train)} training, {len(data.dev)} dev, {len(data.test)} test sentences; '
+                  f'{data.summary().loc["entities", "test"]} test entities' if self.n_folds == 1 else
+                  f'{len(self.test_corpus.test)} sentences in {self.n_folds} folds (fold 1: {len(self.fold_corpora[0].train)} training, '
+                  f'{len(self.fold_corpora[0].dev)} dev, {len(self.fold_corpora[0].test)} test); '
+                  f'{self.headline.entities} test entities over all folds')
+        lines = [f'{data.name}: {splits}; fingerprint {data.fingerprint()}',
                  f"{sum(r.trained_now for r in runs)} of {len(runs)} runs trained now, the others reused; training time of all runs: "
-                 f"{rt['train_seconds'].sum() / 60:.1f} min; seeds {', '.join(map(str, cfg.seed_list))} for every contestant, "
-                 f"{', '.join(map(str, cfg.top_seed_list))} for {' and '.join(map(title, cfg.curve_models()))}",
+                 f"{rt['train_seconds'].sum() / 60:.1f} min; seeds {', '.join(map(str, cfg.seed_list))} for every contestant"
+                 + (f", "
+                    f"{', '.join(map(str, cfg.top_seed_list))} for {' and '.join(map(title, cfg.curve_models()))}" if self.n_folds == 1 else
+                  f" on fold 1; {title(self.pair[0])} and {title(self.pair[1])} on every fold, fold k with seed {cfg.first_seed} + k − 1"
+                  + (f' (and + {cfg.n_folds}, … for {cfg.seeds} seeds)' if cfg.seeds > 1 else '')),
                  f"torch threads per run: {tables.threads_words(rt['threads'])}" + (f"; the runs trained now: {self.engine.describe()}" if trained_now else '')]
         if trials is not None:
             lines.append(f"tuning: {cfg.tune_trials} trials per contestant, {len(trials)} in all, {trials['train_seconds'].sum() / 60:.1f} "
@@ -209,9 +269,9 @@ class Comparison:
         return '\n'.join(lines)
 
     def runs_shown(self) -> pd.DataFrame:
-        "The runs table without the columns of cost (the cost table shows them)."
+        "The runs table without the columns of cost (the cost table shows them), and without the fold on one split."
         return self.runs_table.drop(columns=['run_dir', 'train_seconds', 'test_words_per_second', 'peak_rss_mb', 'peak_cuda_mb',
-                                             'train_cpu_seconds', 'other_cores', 'busy'])
+                                             'train_cpu_seconds', 'other_cores', 'busy'] + ['fold'] * (self.n_folds == 1))
 
     # everything, saved
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -221,6 +281,7 @@ class Comparison:
                **{k: self.errors[k] for k in ('seen_unseen', 'entity_length', 'error_kinds')}, 'semeval': self.semeval.reset_index(),
                'disagreements': self.disagreements, **{f'type_confusion_{m}': cm.reset_index() for m, cm in self.type_confusions.items()}}
         if self.trials is not None: out |= {'tuning_trials': self.trials, 'tuning_curves': self.tuning_curves}
+        if self.stability is not None: out |= {'folds': self.stability}
         return out
 
     def save_tables(self, folder: str | Path | None = None) -> list[Path]:
@@ -229,4 +290,4 @@ class Comparison:
         return tables.save_tables(self.tables(), folder or self.config.tables_dir, extra={
             'headline': self.answer(), 'headline_pair': list(self.pair),
             'detectable_difference': {'test_floor': power.test_floor, 'seed_floor': power.seed_floor, 'value': power.value, 'seeds': power.seeds},
-            'seed_stop': self.seed_stop, 'config': self.config.__dict__})
+            'folds': self.n_folds, 'sentences_tested': len(self.test_corpus.test), 'seed_stop': self.seed_stop, 'config': self.config.__dict__})

@@ -13,9 +13,9 @@ import pandas as pd
 from .significance import strict_spans
 
 # %% auto #0
-__all__ = ['ERROR_KINDS', 'SEMEVAL_SCHEMES', 'surface', 'training_surfaces', 'bucket_scores', 'seen_unseen_scores',
-           'length_scores', 'classify_entities', 'type_confusion', 'error_list', 'semeval_scores', 'error_counts',
-           'disagreements']
+__all__ = ['ERROR_KINDS', 'SEMEVAL_SCHEMES', 'surface', 'training_surfaces', 'bucket_scores', 'pooled_buckets',
+           'seen_unseen_scores', 'length_scores', 'classify_entities', 'type_confusion', 'error_list', 'semeval_scores',
+           'error_counts', 'disagreements']
 
 # %% ../nbs/11_errors.ipynb #d59681b3
 def surface(tokens: list[str], span: tuple[str, int, int]) -> str:
@@ -37,13 +37,24 @@ def bucket_scores(tokens: list[list[str]], gold: list[list[str]], pred: list[lis
         for sp in gs: c[bucket(toks, sp), 'gold'] += 1
         for sp in ps: c[bucket(toks, sp), 'predicted'] += 1
         for sp in gs & ps: c[bucket(toks, sp), 'correct'] += 1
+    return _scored({b: {k: c[b, k] for k in ('gold', 'predicted', 'correct')} for b in sorted({k[0] for k in c})})
+
+
+def _scored(counts: dict[str, dict]) -> pd.DataFrame:
+    "Bucket → gold, predicted and correct entities, as the table of `bucket_scores`."
     rows = {}
-    for b in sorted({k[0] for k in c}):
-        n_c, n_p, n_g = c[b, 'correct'], c[b, 'predicted'], c[b, 'gold']
+    for b, n in counts.items():
+        n_c, n_p, n_g = n['correct'], n['predicted'], n['gold']
         prec, rec = n_c / n_p if n_p else 0.0, n_c / n_g if n_g else 0.0
         rows[b] = {'precision': prec, 'recall': rec, 'f1': 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
                    'gold': n_g, 'predicted': n_p, 'correct': n_c}
     return pd.DataFrame.from_dict(rows, orient='index').rename_axis('bucket')
+
+
+def pooled_buckets(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    "The `bucket_scores` of several test sets (the folds of a corpus, each scored against its own training split) as one: counts added up, scores from the sums."
+    sums = pd.concat(tables).groupby(level='bucket')[['gold', 'predicted', 'correct']].sum()
+    return _scored({b: {k: int(v) for k, v in row.items()} for b, row in sums.sort_index().iterrows()})
 
 
 def seen_unseen_scores(train: list, tokens, gold, pred) -> pd.DataFrame:

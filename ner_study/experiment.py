@@ -130,7 +130,9 @@ class Experiment:
 
     def config_hash(self) -> str:
         "Hash of everything but the seed and the output folder (a vector file counts by its size and modification time, too)."
-        cfg = {'model': self.model, 'corpus': asdict(self.corpus), 'tagger': asdict(self.tagger),
+        corpus = asdict(self.corpus)
+        if self.corpus.folds == 1: del corpus['folds'], corpus['fold']  # a run on the corpus's own split hashes as before folds existed
+        cfg = {'model': self.model, 'corpus': corpus, 'tagger': asdict(self.tagger),
                'train': {k: v for k, v in asdict(self.train).items() if k != 'seed'}}
         vectors = Path(getattr(self.tagger, 'vectors', '') or '').expanduser()
         if getattr(self.tagger, 'vectors', '') not in ('', *STATIC_SOURCES) and vectors.exists():
@@ -147,7 +149,7 @@ def experiment_from_params(model: str = 'lstm', corpus: str = 'wnut16', epochs: 
                            batch_size: int | None = None, lr: float | None = None, output_dir: str = 'runs',
                            max_train_sentences: int = 0, encoder: str | None = None, freeze_encoder: bool | None = None,
                            vectors: str | None = None, freeze_vectors: bool | None = None, split_seed: int = 13,
-                           patience: int | None = None, min_steps: int = 0, bf16: bool = False) -> Experiment:
+                           patience: int | None = None, min_steps: int = 0, bf16: bool = False, folds: int = 1, fold: int = 0) -> Experiment:
     "Map the report's flat parameters onto an `Experiment` of contestant `model`; `None` means the contestant's default. Bad values raise `ValueError`."
     if model not in CONTESTANTS:
         raise ValueError(f"model={model!r} is not a contestant of this study; valid values: {', '.join(CONTESTANTS)}")
@@ -158,8 +160,10 @@ def experiment_from_params(model: str = 'lstm', corpus: str = 'wnut16', epochs: 
             raise ValueError(f'{name}={value!r}: expected a number >= {minimum}')
     for name, value, kind, lo in [('epochs', epochs, int, 1), ('batch_size', batch_size, int, 1), ('seed', seed, int, 0),
                                   ('lr', lr, (int, float), 1e-12), ('max_train_sentences', max_train_sentences, int, 0),
-                                  ('split_seed', split_seed, int, 0), ('patience', patience, int, 1), ('min_steps', min_steps, int, 0)]:
+                                  ('split_seed', split_seed, int, 0), ('patience', patience, int, 1), ('min_steps', min_steps, int, 0),
+                                  ('folds', folds, int, 1), ('fold', fold, int, 0)]:
         check(name, value, kind, lo)
+    if fold >= folds: raise ValueError(f'fold={fold!r}: expected 0 to {folds - 1} (folds={folds}; 1 is the corpus\'s own split)')
     if not isinstance(corpus, str) or not corpus.strip(): raise ValueError(f'corpus={corpus!r}: give a corpus name or path')
     for name, value in [('freeze_encoder', freeze_encoder), ('freeze_vectors', freeze_vectors), ('bf16', bf16)]:
         if value is not None and not isinstance(value, bool): raise ValueError(f'{name}={value!r}: expected True or False')
@@ -181,7 +185,7 @@ def experiment_from_params(model: str = 'lstm', corpus: str = 'wnut16', epochs: 
     if getattr(tagger, 'freeze_encoder', False) and lr is None: overrides['lr'] = 1e-3  # a head alone learns faster
     train = replace(DEFAULT_TRAINING[contestant.family], **contestant.train, seed=seed, max_train_sentences=max_train_sentences,
                     min_steps=min_steps, bf16=bf16, **overrides)
-    return Experiment(model, CorpusSpec(corpus, split_seed=split_seed), train, tagger, output_dir)
+    return Experiment(model, CorpusSpec(corpus, split_seed=split_seed, folds=folds, fold=fold), train, tagger, output_dir)
 
 
 def with_settings(exp: Experiment, settings: dict) -> Experiment:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .corpora import iob2_spans
+from .tags import iob2_spans
 
 # %% auto #0
 __all__ = ['AVERAGES', 'Scores', 'evaluate_tags', 'f1_table', 'token_confusion', 'RunMetrics']

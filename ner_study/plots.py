@@ -19,7 +19,7 @@ sns.set_theme(style='whitegrid', context='notebook')
 # %% auto #0
 __all__ = ['plot_corpus', 'plot_curves', 'plot_f1_per_type', 'plot_confusion', 'plot_ladder', 'plot_seed_scores', 'plot_per_type',
            'plot_costs', 'plot_learning_curves', 'plot_buckets', 'plot_error_kinds', 'plot_type_confusion',
-           'plot_tuning_curves']
+           'plot_tuning_curves', 'plot_fold_differences']
 
 # %% ../nbs/13a_plots.ipynb #a17b5a8c
 def plot_corpus(summary: pd.DataFrame) -> plt.Figure:
@@ -191,5 +191,26 @@ def plot_tuning_curves(curves: pd.DataFrame) -> plt.Figure:
            ylim=(max(0, lo - 0.02), min(1, hi + 0.5 * (hi - lo) + 0.02)), xticks=sorted(curves['trials'].unique()))
     ax.legend(frameon=False, fontsize=8, loc='lower right')
     sns.despine(ax=ax)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/13a_plots.ipynb #f01d6002
+def plot_fold_differences(folds: pd.DataFrame, a: str, b: str) -> plt.Figure:
+    "The test F1 difference b − a on each fold (rows of `stability_table`) with its 95 % bootstrap interval; filled: significant after Holm; dashed: the difference pooled over the rows, weighted by their entities."
+    d = 100 * folds['delta'].to_numpy()
+    y = np.arange(len(folds))
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(folds) + 1.6))
+    ax.errorbar(d, y, xerr=[d - 100 * folds['ci_low'].to_numpy(), 100 * folds['ci_high'].to_numpy() - d], fmt='none', ecolor='grey', lw=1)
+    significant = (folds['p_holm'] < 0.05).to_numpy()
+    ax.scatter(d[~significant], y[~significant], s=36, facecolors='white', edgecolors='k', zorder=3, label='not significant')
+    ax.scatter(d[significant], y[significant], s=36, c='k', zorder=3, label='significant (Holm)')
+    ax.axvline(0, c='k', lw=0.8)
+    ax.axvline(float(np.average(d, weights=folds['entities'])), ls='--', c='C3', lw=1, label='over all folds')
+    several = folds['fold'].nunique() < len(folds)
+    ax.set_yticks(y, [f"fold {f}" + (f", seed {s}" if several else '') for f, s in zip(folds['fold'], folds['seed'])])
+    ax.invert_yaxis()
+    ax.set_xlabel(f'test F1, {title(b)} − {title(a)} (points)')
+    ax.legend(frameon=False, fontsize=8, loc='best')
+    ax.set_title('The difference on each fold')
     fig.tight_layout()
     return fig

@@ -14,7 +14,8 @@ import numpy as np
 from .significance import f1_from_counts, sentence_counts
 
 # %% auto #0
-__all__ = ['ALPHA', 'POWER', 'z_sum', 'DetectableDifference', 'detectable_difference', 'violation_ratio', 'aso', 'aso_in_words']
+__all__ = ['ALPHA', 'POWER', 'z_sum', 'DetectableDifference', 'detectable_difference', 'fold_detectable_difference',
+           'violation_ratio', 'aso', 'aso_in_words']
 
 # %% ../nbs/10a_power.ipynb #944d7936
 ALPHA, POWER = 0.05, 0.8
@@ -34,6 +35,7 @@ class DetectableDifference:
     entities: int  # gold entities of the test split
     alpha: float = ALPHA
     power: float = POWER
+    unit: str = 'seed'  # what the spread is over: 'seed' (runs on one split), or 'fold' (runs on the folds of a corpus)
 
     def at(self, seeds: int | None = None, entities: int | None = None) -> float:
         "The detectable difference with `seeds` seeds and a test split of `entities` gold entities (the test-set noise scales as 1/√entities)."
@@ -70,21 +72,23 @@ class DetectableDifference:
 
     def in_words(self, observed: float | None = None) -> str:
         "The floors as a sentence a reader can quote, and (given the observed difference) what it would take to see it."
-        seed_part = (f'the seed floor with {self.seeds} seeds {100 * self.seed_floor:.1f}' if self.seed_floor is not None
-                     else 'the seed floor unknown (one seed)')
-        text = (f'differences below {100 * self.value:.1f} F1 points cannot be seen on this test set with these seeds '
+        runs, where, larger = (('seeds', 'this test set', 'a larger test set') if self.unit == 'seed' else
+                               ('folds', 'this corpus', 'a larger corpus'))
+        seed_part = (f'the {self.unit} floor with {self.seeds} {runs} {100 * self.seed_floor:.1f}' if self.seed_floor is not None
+                     else f'the {self.unit} floor unknown (one {self.unit})')
+        text = (f'differences below {100 * self.value:.1f} F1 points cannot be seen on {where} with these {runs} '
                 f'(α = {self.alpha:g}, power {self.power:.0%}; the test-set floor is {100 * self.test_floor:.1f}, {seed_part})')
         if observed is None or abs(observed) >= self.value: return text + '.'
         n, m, d = self.seeds_needed(observed), self.entities_needed(observed), 100 * abs(observed)
         if n is None and m is None and self.seed_sd is not None and observed != 0:  # below both floors: only more of both helps
             k = next(k for k in (2 ** i * self.seeds for i in range(1, 30)) if self.entities_needed(observed, k) is not None)
-            return text + (f'; the observed {d:.1f} points are below both floors, so neither more seeds nor a larger test set '
-                           f'alone would show them: both together would, e.g. {k} seeds per contestant and about '
+            return text + (f'; the observed {d:.1f} points are below both floors, so neither more {runs} nor {larger} '
+                           f'alone would show them: both together would, e.g. {k} {runs} per contestant and about '
                            f'{self.entities_needed(observed, k):,} test entities.')
-        seeds = (f'{n} seeds per contestant' if n is not None else
-                 'no number of seeds' if self.seed_sd is not None else 'an unknown number of seeds')
-        entities = f'about {m:,} test entities' if m is not None else 'no test set of any size with these seeds'
-        return text + f'; to see the observed {d:.1f} points would take {seeds} with this test set, or {entities}.'
+        seeds = (f'{n} {runs} per contestant' if n is not None else
+                 f'no number of {runs}' if self.seed_sd is not None else f'an unknown number of {runs}')
+        entities = f'about {m:,} test entities' if m is not None else f'no test set of any size with these {runs}'
+        return text + f'; to see the observed {d:.1f} points would take {seeds} with {where}, or {entities}.'
 
 
 def detectable_difference(gold: list[list[str]], preds_a: list[list[list[str]]], preds_b: list[list[list[str]]], trials: int = 2000,
@@ -104,6 +108,24 @@ def detectable_difference(gold: list[list[str]], preds_a: list[list[list[str]]],
     deltas = [float(f1_from_counts(cb.sum(0)) - f1_from_counts(ca.sum(0))) for ca, cb in zip(a, b)]
     seed_sd = float(np.std(deltas, ddof=1)) if len(deltas) > 1 else None
     return DetectableDifference(math.sqrt(shared), seed_sd, len(deltas), int(a[0][:, 2].sum()), alpha, power)
+
+
+def fold_detectable_difference(golds: list[list[list[str]]], preds_a: list[list[list[list[str]]]], preds_b: list[list[list[list[str]]]],
+                               trials: int = 2000, seed: int = 0, alpha: float = ALPHA, power: float = POWER) -> DetectableDifference:
+    """The `DetectableDifference` of a cross-validated comparison (see below): `golds[k]` are fold k's test tags, `preds_a[k]` contestant
+    a's predictions of them, one per seed (paired by position with b's). Test noise: that of the difference pooled over every
+    sentence; spread: the fold-to-fold variance of the folds' differences less what each fold's own test noise adds to it."""
+    if not golds or len(golds) != len(preds_a) or len(golds) != len(preds_b): raise ValueError('expected one gold and prediction list per fold')
+    seeds = len(preds_a[0])
+    joined = lambda preds, j: [tags for fold in preds for tags in fold[j]]
+    whole = detectable_difference([tags for g in golds for tags in g], [joined(preds_a, j) for j in range(seeds)],
+                                  [joined(preds_b, j) for j in range(seeds)], trials, seed, alpha, power)
+    folds = [detectable_difference(g, pa, pb, trials, seed + 1 + k, alpha, power) for k, (g, pa, pb) in enumerate(zip(golds, preds_a, preds_b))]
+    deltas = [float(np.mean([f1_from_counts(sentence_counts(g, q).sum(0)) - f1_from_counts(sentence_counts(g, p).sum(0))
+                             for p, q in zip(pa, pb)])) for g, pa, pb in zip(golds, preds_a, preds_b)]
+    between = float(np.var(deltas, ddof=1)) - float(np.mean([f.test_se ** 2 for f in folds])) if len(golds) > 1 else None
+    return DetectableDifference(whole.test_se, None if between is None else math.sqrt(max(0.0, between)), len(golds), whole.entities,
+                                alpha, power, unit='fold')
 
 # %% ../nbs/10a_power.ipynb #5aef8a39
 def _quantiles(scores: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -132,11 +154,11 @@ def aso(scores_a, scores_b, confidence: float = 0.95, iterations: int = 1000, dt
     return float(np.clip(eps + sigma / scale * NormalDist().inv_cdf(confidence), 0, 1))
 
 
-def aso_in_words(eps_min: float, a: str, b: str, seeds: tuple[int, int], threshold: float = 0.2) -> str:
-    "What ε_min says, in one sentence."
+def aso_in_words(eps_min: float, a: str, b: str, seeds: tuple[int, int], threshold: float = 0.2, unit: str = 'seed') -> str:
+    "What ε_min says, in one sentence; `unit` is what the scores are over ('seed', or 'fold': one run per fold, each scored on its own fold)."
     if eps_min < threshold:
-        verdict = f'{a} is almost stochastically better than {b}: its scores over seeds lie above {b}\'s at nearly every quantile'
+        verdict = f'{a} is almost stochastically better than {b}: its scores over {unit}s lie above {b}\'s at nearly every quantile'
     elif eps_min < 0.5:
-        verdict = f'the seeds lean towards {a} but do not order the two (ε_min ≥ {threshold})'
-    else: verdict = f'the seeds do not show {a} to be better than {b}'
-    return f'ASO, {a} over {b} ({seeds[0]} and {seeds[1]} seeds): ε_min = {eps_min:.2f}; {verdict}.'
+        verdict = f'the {unit}s lean towards {a} but do not order the two (ε_min ≥ {threshold})'
+    else: verdict = f'the {unit}s do not show {a} to be better than {b}'
+    return f'ASO, {a} over {b} ({seeds[0]} and {seeds[1]} {unit}s): ε_min = {eps_min:.2f}; {verdict}.'

@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .corpora import iob2_spans
+from .tags import iob2_spans
 from .experiment import load_tagger
 from .learner import predict_tags
 from .machine import use_bf16

@@ -54,7 +54,8 @@ def train_runs(study: StudyConfig, runs: list[tuple[str, int]], retrain: bool = 
     "Train (each in a fresh process, on `workers`: default `study.engine()`) or read the finished runs `(model, seed)` of `study`: {(model, seed): metrics}."
     corpus = load_corpus(CorpusSpec(study.corpus, split_seed=study.split_seed))
     exps = {(model, seed): study.experiment(model, seed) for model, seed in runs}
-    train_missing({f'{m} seed {s}': exp for (m, s), exp in exps.items()}, corpus, workers or study.engine(), retrain, progress, what='runs')
+    train_missing({f'{m} seed {s}': (exp, exp.run_dir(corpus)) for (m, s), exp in exps.items()}, workers or study.engine(), retrain, progress,
+                  what='runs')
     return {run: finished_run(exp.run_dir(corpus))[0] for run, exp in exps.items()}
 
 

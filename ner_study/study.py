@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import NamedTuple
 
-from .corpora import Corpus, CorpusSpec, load_corpus
+from .corpora import Corpus, CorpusSpec, auto_folds, load_corpus
 from .experiment import CONTESTANTS, Experiment, experiment_from_params, with_settings
 from .learner import progress_bar
 from .metrics import RunMetrics
 from .workers import Workers
 
 # %% auto #0
-__all__ = ['StudyConfig', 'is_finished', 'finished_run', 'StudyRun', 'StudyIncomplete', 'train_missing', 'run_study']
+__all__ = ['PlannedRun', 'StudyConfig', 'is_finished', 'finished_run', 'StudyRun', 'StudyIncomplete', 'train_missing',
+           'run_study']
 
 # %% ../nbs/12_study.ipynb #280506e5
 def _whole(name: str, value, minimum: int, allow_none: bool = False, extra: str = '') -> None:
@@ -34,10 +36,20 @@ def _listed(name: str, value, conv) -> tuple:
     except (TypeError, ValueError): raise ValueError(f'{name}={value!r}: expected a comma-separated list') from None
 
 
+class PlannedRun(NamedTuple):
+    "One run of a study's plan."
+    model: str
+    seed: int
+    fraction: float  # of the training split (the learning curves; 1: all of it)
+    fold: int        # the fold it tests on (0 for a study on one split)
+    experiment: Experiment
+
+
 @dataclass
 class StudyConfig:
     "The comparison's parameters, checked when made: what it trains (contestants × seeds, the learning curves), where (workers, a cluster), with what tuning, and what its report shows."
     corpus: str = 'wnut16'
+    folds: int | str = 'auto'            # every sentence tested once over this many folds; 1: the corpus's own split; 'auto': see above
     models: str | tuple = 'all'          # contestants, comma-separated, or all; kept as a tuple in ladder order
     seeds: int = 1                       # runs per contestant on the full training data: first_seed, first_seed + 1, ...
     top_seeds: int | str = 2             # runs of each family's top rung (the same seeds and more), or 'auto' (`12d_comparison`)
@@ -68,6 +80,11 @@ class StudyConfig:
                              f'{", ".join(CONTESTANTS)}, e.g. lstm,bert')
         self.models = tuple(m for m in CONTESTANTS if m in names)
         if isinstance(self.top_seeds, str) and self.top_seeds.strip().lower() == 'auto': self.top_seeds = 'auto'
+        if isinstance(self.folds, str) and self.folds.strip().lower() == 'auto': self.folds = 'auto'
+        else: _whole('folds', self.folds, 1, extra=" (1: the corpus's own split), or 'auto'")
+        if self.n_folds > 1 and self.auto_seeds:
+            raise ValueError(f"top_seeds='auto' grows the headline pair's seeds on one split; on {self.n_folds} folds every fold is "
+                             "another run of it already: give folds=1 for seeds on one split, or seeds for more runs per fold")
         if isinstance(self.seed_budget, bool) or not isinstance(self.seed_budget, (int, float)) or self.seed_budget < 0:
             raise ValueError(f'seed_budget={self.seed_budget!r}: expected minutes, a number >= 0')
         _whole('seeds', self.seeds, 1)
@@ -106,14 +123,34 @@ class StudyConfig:
         return self.top_seeds == 'auto'
 
     @property
+    def n_folds(self) -> int:
+        "The folds the study runs on: 1 is the corpus's own split (and 'auto' before `resolve_folds` has seen the corpus)."
+        return self.folds if isinstance(self.folds, int) else 1
+
+    def seed_of(self, fold: int, j: int = 0) -> int:
+        "The `j`-th seed of a run on `fold`: every fold and every run of it has its own."
+        return self.first_seed + fold + j * self.n_folds
+
+    @property
     def seed_list(self) -> tuple[int, ...]:
-        "The seeds of every contestant."
-        return tuple(range(self.first_seed, self.first_seed + self.seeds))
+        "The seeds of every contestant (on the first fold)."
+        return tuple(self.seed_of(0, j) for j in range(self.seeds))
 
     @property
     def top_seed_list(self) -> tuple[int, ...]:
-        "The seeds of each family's top rung: those of every contestant and more ('auto' starts with two)."
+        "The seeds of each family's top rung: those of every contestant and more ('auto' starts with two); on folds, those of every contestant."
+        if self.n_folds > 1: return self.seed_list
         return tuple(range(self.first_seed, self.first_seed + max(self.seeds, 2 if self.auto_seeds else self.top_seeds)))
+
+    def resolve_folds(self, corpus: Corpus) -> StudyConfig:
+        "This configuration with `folds='auto'` decided for `corpus` (`auto_folds`): every sentence tested once where its test split was cut here, else its own."
+        if self.folds != 'auto': return self
+        return replace(self, folds=auto_folds(corpus))
+
+    def fold_corpora(self, corpus: Corpus) -> list[Corpus]:
+        "The corpus of each fold (`corpus` itself on one split), as every run of the study reads it."
+        if self.n_folds == 1: return [corpus]
+        return [load_corpus(CorpusSpec(self.corpus, split_seed=self.split_seed, folds=self.n_folds, fold=k)) for k in range(self.n_folds)]
 
     def engine(self) -> Workers:
         "Where the runs train (`07a_workers`); submitit's job files go to `output_dir`/jobs."
@@ -133,26 +170,33 @@ class StudyConfig:
         "The seeds `model` is trained with on the full training split."
         return self.top_seed_list if model in self.curve_models() else self.seed_list
 
-    def experiment(self, model: str, seed: int, train_sentences: int | None = None, min_steps: int = 0) -> Experiment:
-        "The `Experiment` of one run; `train_sentences` limits the training split (learning curves) and `min_steps` sets its budget."
+    def experiment(self, model: str, seed: int, train_sentences: int | None = None, min_steps: int = 0, fold: int = 0) -> Experiment:
+        "The `Experiment` of one run; `train_sentences` limits the training split (learning curves), `min_steps` sets its budget, `fold` is the fold it tests on."
         bert = CONTESTANTS[model].family == 'bert' if model in CONTESTANTS else False
         exp = experiment_from_params(model=model, corpus=self.corpus, epochs=self.epochs, seed=seed, output_dir=self.output_dir,
                                      max_train_sentences=self.max_train_sentences if train_sentences is None else train_sentences,
-                                     encoder=self.encoder if bert else None, split_seed=self.split_seed, min_steps=min_steps)
+                                     encoder=self.encoder if bert else None, split_seed=self.split_seed, min_steps=min_steps,
+                                     folds=self.n_folds, fold=fold)
         return with_settings(exp, self.tuned.get(model, {}))
 
-    def plan(self, n_train: int) -> list[tuple[str, int, float, Experiment]]:
-        "Every run of the study as (model, seed, fraction, experiment), the full-data runs first."
+    def plan(self, n_train: int) -> list[PlannedRun]:
+        "The study's runs on its first (or only) split: every contestant, then the learning curves; `n_train` is that split's training size."
+        if self.folds == 'auto': raise ValueError("folds='auto': resolve it for the corpus first (resolve_folds)")
         full = min(n_train, self.max_train_sentences or n_train)
-        runs = [(m, s, 1.0, self.experiment(m, s)) for m in self.models for s in self.seeds_of(m)]
+        runs = [PlannedRun(m, s, 1.0, 0, self.experiment(m, s)) for m in self.models for s in self.seeds_of(m)]
         for f in self.fractions:
             if f == 1: continue
             for m in self.curve_models():
                 for s in self.top_seed_list[:self.curve_seeds]:
                     t = self.experiment(m, s).train
                     full_steps = t.epochs * math.ceil(full / t.batch_size)
-                    runs.append((m, s, f, self.experiment(m, s, max(1, round(f * full)), round(self.curve_steps * full_steps))))
+                    runs.append(PlannedRun(m, s, f, 0, self.experiment(m, s, max(1, round(f * full)), round(self.curve_steps * full_steps))))
         return runs
+
+    def fold_plan(self, models: list[str]) -> list[PlannedRun]:
+        "The runs of `models` on every other fold, `seeds` each (none on one split): with the first fold's, every sentence is tested once."
+        return [PlannedRun(m, self.seed_of(k, j), 1.0, k, self.experiment(m, self.seed_of(k, j), fold=k))
+                for m in models for k in range(1, self.n_folds) for j in range(self.seeds)]
 
 # %% ../nbs/12_study.ipynb #21e49f38
 def is_finished(run_dir: Path) -> bool:
@@ -177,16 +221,17 @@ class StudyRun:
     metrics: RunMetrics = field(repr=False)
     test_pred: list = field(repr=False)
     trained_now: bool = False
+    fold: int = 0  # the fold it tested on (0 on one split)
 
 
 class StudyIncomplete(RuntimeError):
     "Some runs of a study failed: the message names each missing run and its error; the finished ones are saved and reused next time."
 
 
-def train_missing(runs: dict[str, Experiment], corpus: Corpus, workers: Workers, retrain: bool = False, progress: bool = True,
+def train_missing(runs: dict[str, tuple[Experiment, Path]], workers: Workers, retrain: bool = False, progress: bool = True,
                   what: str = 'study runs') -> dict[str, bool]:
-    "Train each run of `runs` (a name → its experiment) whose folder holds no finished run (every one with `retrain`) on `workers`; which were trained. A failed run raises `StudyIncomplete` once every other has ended."
-    dirs = {name: exp.run_dir(corpus) for name, exp in runs.items()}
+    "Train each run of `runs` (a name → its experiment and run folder) whose folder holds no finished run (every one with `retrain`) on `workers`; which were trained. A failed run raises `StudyIncomplete` once every other has ended."
+    dirs = {name: run_dir for name, (_, run_dir) in runs.items()}
     train_now = {name: retrain or not is_finished(d) for name, d in dirs.items()}
     bar = progress_bar(show=progress and any(train_now.values()), total=sum(train_now.values()), desc=f'{what} to train', unit='run')
     def finished(future, name):  # called as each run ends, whichever engine ran it
@@ -194,7 +239,7 @@ def train_missing(runs: dict[str, Experiment], corpus: Corpus, workers: Workers,
         bar.update()
     futures = {}
     with workers.executor() as pool:  # leaving it waits for every run
-        for name, exp in runs.items():
+        for name, (exp, _) in runs.items():
             if not train_now[name]: continue
             future = pool.submit(workers.train, exp, retrain)
             future.add_done_callback(lambda f, name=name: finished(f, name))
@@ -209,15 +254,21 @@ def train_missing(runs: dict[str, Experiment], corpus: Corpus, workers: Workers,
 
 
 def run_study(cfg: StudyConfig, corpus: Corpus | None = None, retrain: bool = False, progress: bool = True,
-              workers: Workers | None = None) -> list[StudyRun]:
-    "Every run of `cfg`: finished ones are read from their folders, the others trained on `workers` (default: `cfg.engine()`)."
+              workers: Workers | None = None, fold_models: list[str] = (), first_split: bool = True) -> list[StudyRun]:
+    "Every run of `cfg` on its first split (unless not `first_split`), and of `fold_models` on every other fold: finished ones are read from their folders, the others trained on `workers` (default: `cfg.engine()`)."
     corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
-    plan = {f'{model} seed {seed} {fraction:.0%}': (model, seed, fraction, exp) for model, seed, fraction, exp in cfg.plan(len(corpus.train))}
-    trained = train_missing({name: p[3] for name, p in plan.items()}, corpus, workers or cfg.engine(), retrain, progress)
+    cfg = cfg.resolve_folds(corpus)
+    corpora = cfg.fold_corpora(corpus)
+    suffix = lambda p: f' fold {p.fold + 1}' if cfg.n_folds > 1 else ''
+    planned = (cfg.plan(len(corpora[0].train)) if first_split else []) + cfg.fold_plan(fold_models)
+    plan = {f'{p.model} seed {p.seed} {p.fraction:.0%}{suffix(p)}': p for p in planned}
+    trained = train_missing({name: (p.experiment, p.experiment.run_dir(corpora[p.fold])) for name, p in plan.items()},
+                            workers or cfg.engine(), retrain, progress)
     out = []
-    for name, (model, seed, fraction, exp) in plan.items():
-        run_dir = exp.run_dir(corpus)
+    for name, p in plan.items():
+        split = corpora[p.fold]
+        run_dir = p.experiment.run_dir(split)
         metrics, pred = finished_run(run_dir)
-        n = exp.train.max_train_sentences or len(corpus.train)
-        out.append(StudyRun(model, seed, fraction, min(n, len(corpus.train)), run_dir, metrics, pred, trained[name]))
+        n = p.experiment.train.max_train_sentences or len(split.train)
+        out.append(StudyRun(p.model, p.seed, p.fraction, min(n, len(split.train)), run_dir, metrics, pred, trained[name], p.fold))
     return out

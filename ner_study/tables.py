@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .corpora import Corpus
-from .errors import error_counts, length_scores, seen_unseen_scores, semeval_scores
+from .errors import error_counts, length_scores, pooled_buckets, seen_unseen_scores, semeval_scores
 from .experiment import CONTESTANTS, title
 from .files import write_atomic, write_json_atomic
 from .study import StudyRun
@@ -28,7 +29,7 @@ def runs_table(runs: list[StudyRun]) -> pd.DataFrame:
     for r in runs:
         m = r.metrics
         rows.append({'model': r.model, 'family': CONTESTANTS[r.model].family if r.model in CONTESTANTS else m.family,
-                     'seed': r.seed, 'fraction': r.fraction, 'train_sentences': r.train_sentences,
+                     'seed': r.seed, 'fold': r.fold + 1, 'fraction': r.fraction, 'train_sentences': r.train_sentences,
                      'f1': m.test.f1, 'precision': m.test.precision, 'recall': m.test.recall, 'macro_f1': m.test.macro_f1,
                      'f1_conlleval': m.test.f1_conlleval, 'token_accuracy': m.test.token_accuracy, 'dev_f1': m.dev.f1,
                      'trainable_parameters': m.trainable_parameters, 'epochs': m.epochs_trained, 'best_epoch': m.best_epoch,
@@ -117,14 +118,19 @@ def per_type_summary(per_type: pd.DataFrame) -> pd.DataFrame:
     return out
 
 # %% ../nbs/12b_tables.ipynb #7ab1e00a
-def error_tables(runs: list[StudyRun], corpus: Corpus, models: list[str] | None = None) -> dict[str, pd.DataFrame]:
-    "Seen/unseen and length buckets and kinds of error, one row per run (full training data, of `models` if given) and bucket."
+def error_tables(runs: list[StudyRun], corpus: Corpus, models: list[str] | None = None, folds: list[Corpus] | None = None) -> dict[str, pd.DataFrame]:
+    "Seen/unseen and length buckets and kinds of error, one row per run (full training data, of `models` if given) and bucket. With `folds` — the fold corpora whose test splits are `corpus.test`, in order — an entity is seen when its own fold's training split has it."
     toks, gold = [s.tokens for s in corpus.test], [s.tags for s in corpus.test]
+    ends = np.cumsum([len(c.test) for c in folds]) if folds else None
+    def seen_unseen(pred):
+        if not folds: return seen_unseen_scores(corpus.train, toks, gold, pred)
+        return pooled_buckets([seen_unseen_scores(c.train, toks[end - len(c.test):end], gold[end - len(c.test):end], pred[end - len(c.test):end])
+                               for c, end in zip(folds, ends)])
     seen, length, kinds = [], [], []
     for r in runs:
         if r.fraction != 1.0 or (models is not None and r.model not in models): continue
         key = {'model': r.model, 'seed': r.seed}
-        seen.append(seen_unseen_scores(corpus.train, toks, gold, r.test_pred).reset_index().assign(**key))
+        seen.append(seen_unseen(r.test_pred).reset_index().assign(**key))
         length.append(length_scores(toks, gold, r.test_pred).reset_index().assign(**key))
         kinds.append(error_counts(gold, r.test_pred).rename('entities').rename_axis('kind').reset_index().assign(**key))
     return {'seen_unseen': pd.concat(seen, ignore_index=True), 'entity_length': pd.concat(length, ignore_index=True),

@@ -56,7 +56,7 @@ def draw_trials(study, model: str, trials: int, first_seed: int) -> list:
 
 # %% ../nbs/12a_tuning.ipynb #ee20ed4d
 def tune_study(cfg: StudyConfig, corpus: Corpus, workers: Workers | None = None, progress: bool = True) -> pd.DataFrame:
-    "Draw and train `cfg.tune_trials` settings of every contestant of `cfg` (dev F1 decides) on `workers` (default: `cfg.engine()`); one row per trial: settings, dev F1, its run and whether it trained now."
+    "Draw and train `cfg.tune_trials` settings of every contestant of `cfg` (dev F1 decides) on `workers` (default: `cfg.engine()`); one row per trial: settings, dev F1, its run and whether it trained now. On folds, `corpus` is the first fold's: the trials tune on its dev split."
     trials = cfg.tune_trials
     if trials < 1: raise ValueError(f'tune_trials={trials!r}: expected a number of trials >= 1 (0: no tuning)')
     untuned, seed = replace(cfg, tuned={}), cfg.first_seed
@@ -66,7 +66,8 @@ def tune_study(cfg: StudyConfig, corpus: Corpus, workers: Workers | None = None,
         for t in draw_trials(study, model, trials, seed):
             drawn[f'{model} trial {t.number}'] = (model, study, t, with_settings(untuned.experiment(model, seed), t.params))
     error, trained = None, {}
-    try: trained = train_missing({name: d[3] for name, d in drawn.items()}, corpus, workers or cfg.engine(), progress=progress, what='tuning trials')
+    try: trained = train_missing({name: (d[3], d[3].run_dir(corpus)) for name, d in drawn.items()}, workers or cfg.engine(),
+                                 progress=progress, what='tuning trials')
     except StudyIncomplete as e: error = e  # tell the finished trials first, then say which are missing
     rows = []
     for name, (model, study, t, exp) in drawn.items():

@@ -129,6 +129,8 @@ class Headline:
     power: DetectableDifference | None = None
     alpha: float = 0.05
     busy: str = ''                   # a sentence when some of the runs behind the costs trained on a busy machine
+    folds: int = 1                   # > 1: the runs are pooled over folds (`12e_folds`), every sentence scored once
+    sentences: int = 0               # test sentences (on folds: every sentence of the corpus)
 
     @property
     def difference(self) -> float: return self.mean[self.win] - self.mean[self.lose]
@@ -141,33 +143,44 @@ class Headline:
     def score(self, model: str) -> str: return f'{self.mean[model]:.3f}' + (f' ± {self.sd[model]:.3f}' if self.seeds[model] > 1 else '')
 
     def seeds_words(self) -> str:
-        "'mean ± sd over 6 seeds', 'mean ± sd over 2 and 1 seeds' (winner first), or 'one seed each'."
+        "'mean ± sd over 6 seeds', 'mean ± sd over 2 and 1 seeds' (winner first), or 'one seed each'; on folds 'pooled over 10 folds, one run each'."
         n, m = self.seeds[self.win], self.seeds[self.lose]
+        if self.folds > 1: return f'pooled over {self.folds} folds, ' + ('one run each' if n == m == 1 else f'mean ± sd over {n} and {m} seeds per fold')
         if n == m: return 'one seed each' if n == 1 else f'mean ± sd over {n} seeds'
         return f'mean ± sd over {n} and {m} seeds'
 
     def significance_words(self) -> str:
+        if self.folds > 1 and self.pairs == 1:  # one pooled comparison over every sentence
+            return (f"{'significant' if self.significant else 'not significant'} at α = {self.alpha:g} over every sentence (p = {self.largest_p:.2g})"
+                    + (f", the other way: {title(self.lose)} ahead" if self.against else ''))
         text = f"significant (p < {self.alpha}) for {self.significant} of {self.pairs} seed pairs"
         return text + (f", and the other way, for {title(self.lose)}, on {self.against}" if self.against else '')
+
+    def scope_words(self) -> str:
+        "On folds: what the scores are over, for the paragraph; '' on one split."
+        if self.folds == 1: return ''
+        return f', scored on all {self.sentences:,} sentences ({self.entities:,} entities), each by a model that never saw it, over {self.folds} folds'
+
 
     def box(self, corpus_name: str) -> HTML:
         "The report's first content: the question, both scores with their spread, what the test set can show, the answer in a sentence."
         a, b = self.pair
         floor = f', which cannot show a difference below {100 * self.power.test_floor:.1f} F1 points' if self.power else ''
+        if self.folds > 1: floor = f' in all {self.sentences:,} sentences, each tested by a model that never saw it' + floor
         tests = f'; the paired test finds the difference {self.significance_words()}' if self.pairs else ''
         return headline_box(f'{title(a)} or {title(b)} on {corpus_name}?',
                             f'test entity F1 {self.score(self.win)} vs {self.score(self.lose)}',
-                            f'{self.seeds_words()}; {self.entities} test entities{floor}',
+                            f'{self.seeds_words()}; {self.entities:,} test entities{floor}',
                             f"{title(self.win)} is ahead by {100 * self.difference:.1f} F1 points{tests}. Each family's contestant "
                             'is its best on dev; the ladder below shows what each ingredient adds.')
 
     def paragraph(self) -> str:
         "A markdown paragraph: the winner, the margin, the paired tests (and, for a tie, what the test set and the seeds could detect), the cost ratios."
         win, lose, cost = self.win, self.lose, self.cost
-        text = (f"**{title(win)}** {'wins' if self.decided else 'is ahead'} on test entity F1 (strict, micro): **{self.score(win)}** "
+        text = (f"**{title(win)}** {'wins' if self.decided else 'is ahead'} on test entity F1 (strict, micro){self.scope_words()}: **{self.score(win)}** "
                 f"against {self.score(lose)} for {title(lose)} ({self.seeds_words()}), **{100 * self.difference:.1f} points** ahead. ")
         if self.pairs:
-            text += (f"The paired test finds the difference {self.significance_words()} (largest p = {self.largest_p:.2g})"
+            text += (f"The paired test finds the difference {self.significance_words()}" + (f" (largest p = {self.largest_p:.2g})" if self.folds == 1 else '')
                      + ('. ' if self.decided else ': the seed pairs disagree, and neither is shown to be better. ' if self.against
                         else ': on this test set the two tie, neither is shown to be better. '))
         if self.power is not None and not self.decided:
@@ -185,7 +198,7 @@ class Headline:
 
 
 def headline(rt: pd.DataFrame, sig: pd.DataFrame, a: str, b: str, entities: int, alpha: float = 0.05,
-             power: DetectableDifference | None = None) -> Headline:
+             power: DetectableDifference | None = None, folds: int = 1, sentences: int = 0) -> Headline:
     "The headline comparison of `a` and `b` from the runs table and their paired tests (`significance_table`: `b` minus `a`)."
     full = full_runs(rt, [a, b])
     g = full.groupby('model')
@@ -198,7 +211,7 @@ def headline(rt: pd.DataFrame, sig: pd.DataFrame, a: str, b: str, entities: int,
     cost = g[COST_COLUMNS].mean()
     return Headline((a, b), win, lose, {m: float(mean[m]) for m in (a, b)}, {m: float(sd[m]) for m in (a, b)},
                     {m: int(n[m]) for m in (a, b)}, significant, against, len(sig), float(sig['p_value'].max()) if len(sig) else None,
-                    {m: cost.loc[m].to_dict() for m in (a, b)}, entities, power, alpha, busy_note(full))
+                    {m: cost.loc[m].to_dict() for m in (a, b)}, entities, power, alpha, busy_note(full), folds, sentences)
 
 
 def busy_note(runs: pd.DataFrame) -> str:
@@ -208,13 +221,13 @@ def busy_note(runs: pd.DataFrame) -> str:
             "so their training times are upper bounds, not this machine's speed.")
 
 
-def lead_over_ladder(runs: pd.DataFrame, reference: str, rungs: list[str]) -> str:
+def lead_over_ladder(runs: pd.DataFrame, reference: str, rungs: list[str], where: str = '') -> str:
     "A markdown sentence: how far `reference` is ahead of (or behind) each rung of another family's ladder in mean test F1, and what the top rung's ingredient changed."
     if reference in rungs or not rungs: return ''
     mean = full_runs(runs).groupby('model')['f1'].mean()
     gaps = [(m, (mean[reference] - mean[m]) * 100) for m in rungs]
     text = (f"{title(reference)} against each rung of the {FAMILY_TITLES.get(CONTESTANTS[rungs[0]].family, '')} ladder "
-            f"(mean test F1): " + ', '.join(f'{gap:+.1f} points against {title(m)}' for m, gap in gaps) + '. ')
+            f"(mean test F1{where}): " + ', '.join(f'{gap:+.1f} points against {title(m)}' for m, gap in gaps) + '. ')
     if len(gaps) > 1:
         (below, before), (top, after) = gaps[-2], gaps[-1]
         text += f"The top rung's ingredient — {CONTESTANTS[top].adds.lstrip('+ ')} — changes the difference by {after - before:+.1f} points: "
@@ -225,15 +238,22 @@ def lead_over_ladder(runs: pd.DataFrame, reference: str, rungs: list[str]) -> st
     return text
 
 # %% ../nbs/12c_verdict.ipynb #4a1d0007
-def answer(h: Headline, rt: pd.DataFrame, ladders: dict[str, list[str]]) -> str:
-    "The headline paragraph, then where the pair's second stands against each rung of the first's family (when they are of two families)."
+def answer(h: Headline, rt: pd.DataFrame, ladders: dict[str, list[str]], where: str = '') -> str:
+    "The headline paragraph, then where the pair's second stands against each rung of the first's family (when they are of two families), on the runs of `rt` (`where` says which split)."
     a, b = h.pair
     rungs = next((r for r in ladders.values() if a in r and b not in r), [])
-    return h.paragraph() + ('\n\n' + lead_over_ladder(rt, b, rungs) if rungs else '')
+    return h.paragraph() + ('\n\n' + lead_over_ladder(rt, b, rungs, where) if rungs else '')
 
 
-def test_set_floor(power: DetectableDifference, a: str, b: str, corpus_name: str) -> str:
-    "The sentence that opens the report: what the test split can decide between the headline pair, before any result."
+def test_set_floor(power: DetectableDifference, a: str, b: str, corpus_name: str, folds: int = 1, sentences: int = 0) -> str:
+    "The sentence that opens the report: what the test split (on folds: every sentence) can decide between the headline pair, before any result."
+    if folds > 1:
+        fold_floor = '' if power.seed_floor is None else f'; the fold floor {100 * power.seed_floor:.1f}'
+        return (f"Over {folds} folds, each of {corpus_name}'s {sentences:,} sentences is tested once, by a model that never saw it: "
+                f"{power.entities:,} test entities. Between {title(a)} and {title(b)}, a difference in pooled test F1 smaller than "
+                f"**{100 * power.test_floor:.1f} points** cannot be detected on them however many runs are trained (their test-set floor: a "
+                f"paired test at α = {power.alpha:g} finds such a difference with probability {power.power:.0%}); with the study's "
+                f"{folds} folds the smallest detectable difference is {100 * power.value:.1f} points{fold_floor}.")
     return (f"{corpus_name}'s test split has {power.entities} entities. Between {title(a)} and {title(b)}, a difference in test F1 "
             f"smaller than **{100 * power.test_floor:.1f} points** cannot be detected on it however many seeds are trained (its "
             f"test-set floor: a paired test at α = {power.alpha:g} finds such a difference with probability {power.power:.0%}); "
@@ -241,14 +261,14 @@ def test_set_floor(power: DetectableDifference, a: str, b: str, corpus_name: str
             f"{100 * power.value:.1f} points.")
 
 
-def seed_order(runs: pd.DataFrame, a: str, b: str) -> str:
-    "Almost Stochastic Order (`10a_power`) of the better contestant's test F1 over seeds against the other's, in a sentence."
+def seed_order(runs: pd.DataFrame, a: str, b: str, unit: str = 'seed') -> str:
+    "Almost Stochastic Order (`10a_power`) of the better contestant's test F1 over its full-data runs (seeds, or with `unit='fold'` the folds) against the other's, in a sentence."
     full = full_runs(runs)
     scores = {m: full.loc[full['model'] == m, 'f1'].to_numpy() for m in (a, b)}
     if min(len(s) for s in scores.values()) < 2:
-        return 'Almost Stochastic Order compares the two score distributions over seeds; it needs at least two seeds of each.'
+        return f'Almost Stochastic Order compares the two score distributions over {unit}s; it needs at least two {unit}s of each.'
     win, lose = sorted((a, b), key=lambda m: -scores[m].mean())
-    return aso_in_words(aso(scores[win], scores[lose]), title(win), title(lose), (len(scores[win]), len(scores[lose])))
+    return aso_in_words(aso(scores[win], scores[lose]), title(win), title(lose), (len(scores[win]), len(scores[lose])), unit=unit)
 
 
 def boundaries_and_types(table: pd.DataFrame) -> str:

@@ -14,7 +14,8 @@ import pytest
 
 import ner_study.study as study
 from ner_study import comparison, tables, verdict
-from ner_study.corpora import Corpus, CorpusSpec, Sentence, load_corpus
+from ner_study.corpora import Corpus, CorpusSpec, load_corpus
+from ner_study.tags import Sentence
 from ner_study.experiment import run_experiment
 from ner_study.power import DetectableDifference
 from ner_study.significance import paired_test
@@ -40,7 +41,7 @@ def count_children(monkeypatch):
 
 
 # two tiny runs (one epoch on 24 sentences, one torch thread each): every engine must train them alike
-PARAMS = dict(models='lstm-word,lstm-char', seeds=1, top_seeds=1, fractions='1', epochs=1, max_train_sentences=24, threads=1)
+PARAMS = dict(models='lstm-word,lstm-char', seeds=1, top_seeds=1, fractions='1', epochs=1, max_train_sentences=24, threads=1, folds=1)
 KILLED_STUDY = """
 import sys
 import ner_study.study as study
