@@ -64,12 +64,12 @@ reports/%.html: nbs/train.ipynb reports/index.html $(VENV)/.installed
 	$(BIN)/ner-study render reports/$*.ipynb
 
 # retrain the runs behind the README's figures and compare each with reference/wnut16.json: exact on the reference's
-# machine, within the spread of seeds elsewhere (SET=headline: lstm and bert at seed 42; SET=seeds: both at seeds 42-47; SET=bert-rungs: the BERT ladder)
+# machine, within the spread of the folds elsewhere (SET=headline: lstm and bert on fold 1, seed 42; SET=folds: both on every fold)
 SET ?= headline
 reproduce: install
 	$(BIN)/ner-study reproduce --set $(SET)
 
-# maintainers: train (or reuse from runs/) the reference's runs and six seeds of each contestant, write reference/wnut16.json
+# maintainers: train (or reuse from runs/: make reports trains them) the reference's runs, write reference/wnut16.json
 reference: install
 	$(BIN)/ner-study reproduce --write-reference
 

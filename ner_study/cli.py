@@ -74,11 +74,11 @@ def _render(a):
 
 
 def _reproduce(a):
-    from ner_study.reproduce import (REFERENCE_PARAMS, REFERENCE_SETS, SPREAD_SEEDS, default_reference, format_table, reproduce,
+    from ner_study.reproduce import (REFERENCE_PARAMS, REFERENCE_SETS, SPREAD_SET, default_reference, format_table, reproduce,
                                      write_reference)
     path = Path(a.reference) if a.reference else default_reference()
     if a.write_reference:
-        write_reference(path, REFERENCE_PARAMS, REFERENCE_SETS, SPREAD_SEEDS, output_dir=a.output_dir or 'runs',
+        write_reference(path, REFERENCE_PARAMS, REFERENCE_SETS, SPREAD_SET, output_dir=a.output_dir or 'runs',
                         command='ner-study reproduce --write-reference')
         print(f'wrote {path}'); return 0
     try: reference = json.loads(path.read_text(encoding='utf-8'))
@@ -193,13 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument('--format', default='jsonl', choices=['jsonl', 'conll'], help='JSON lines with entity spans (default) or token/tag columns')
     r.add_argument('--batch-size', type=int, default=32)
     q = sub.add_parser('reproduce', help="retrain the runs behind the README's figures and compare each with the committed reference")
-    q.add_argument('--set', default='headline', help="which runs: 'headline' (lstm and bert, seed 42), 'seeds' (both at seeds 42-47) or "
-                                                    "'bert-rungs' (the BERT ladder, seed 42); it first says how long their training took for the reference")
+    q.add_argument('--set', default='headline', help="which runs: 'headline' (lstm and bert on fold 1, seed 42) or 'folds' (both on every "
+                                                    "fold); it first says how long their training took for the reference")
     q.add_argument('--reference', help='a reference file (default: reference/wnut16.json of this repository)')
     q.add_argument('--output-dir', help='where the retrained runs go (default: runs/reproduce; with --write-reference: runs)')
     q.add_argument('--workers', type=int, default=1, help="runs retrained at a time, each with the reference's thread count (default: 1)")
-    q.add_argument('--write-reference', action='store_true', help='maintainers: train or read every run of the sets and six seeds of '
-                                                                   'each contestant, and write the reference')
+    q.add_argument('--write-reference', action='store_true', help='maintainers: train or read every run of the sets (make reports has '
+                                                                   'trained them), and write the reference')
     h = sub.add_parser('render', help='render an executed report notebook to HTML, code that only formats or plots hidden')
     h.add_argument('notebook', help='an executed notebook, e.g. reports/lstm.ipynb')
     h.add_argument('--output', help='the HTML file (default: next to the notebook)')

@@ -348,7 +348,7 @@ def _every_sentence(spec: CorpusSpec) -> tuple[str, list[Sentence], list, list[R
     return name, sentences, units, reports
 
 
-DEFAULT_FOLDS = 5  # folds='auto': for a corpus without a test split of its own (see `auto_folds`)
+DEFAULT_FOLDS = 8  # folds='auto': for a corpus without a test split of its own (see `auto_folds`)
 
 
 def auto_folds(corpus: Corpus) -> int:

@@ -18,7 +18,7 @@ from .study import StudyConfig, finished_run, train_missing
 from .workers import Workers
 
 # %% auto #0
-__all__ = ['FIGURES', 'TOLERANCE_SDS', 'REFERENCE_PARAMS', 'SPREAD_SEEDS', 'REFERENCE_SETS', 'run_figures', 'default_reference',
+__all__ = ['FIGURES', 'TOLERANCE_SDS', 'REFERENCE_PARAMS', 'REFERENCE_SETS', 'SPREAD_SET', 'run_figures', 'default_reference',
            'train_runs', 'write_reference', 'numerics_differences', 'compare_figures', 'format_table', 'reproduce']
 
 # %% ../nbs/14_reproduce.ipynb #bbdf8a27
@@ -37,51 +37,57 @@ def default_reference() -> Path:
     return Path(ner_study.__file__).resolve().parents[1] / 'reference' / 'wnut16.json'
 
 # %% ../nbs/14_reproduce.ipynb #b816aadc
-REFERENCE_PARAMS = {'corpus': 'wnut16', 'split_seed': 13, 'epochs': None, 'max_train_sentences': 0, 'encoder': 'minilm'}
-SPREAD_SEEDS = tuple(range(42, 48))
-REFERENCE_SETS = {'headline': [('lstm', 42), ('bert', 42)],
-                  'seeds': [(m, s) for m in ('lstm', 'bert') for s in SPREAD_SEEDS],
-                  'bert-rungs': [(m, 42) for m in ('bert-frozen', 'bert-softmax', 'bert')]}
+REFERENCE_PARAMS = {'corpus': 'wnut16', 'split_seed': 13, 'epochs': None, 'max_train_sentences': 0, 'encoder': 'minilm', 'folds': 8}
+REFERENCE_SETS = {'headline': [('lstm', 42, 0), ('bert', 42, 0)],
+                  'folds': [(m, 42 + k, k) for m in ('lstm', 'bert') for k in range(8)]}
+SPREAD_SET = 'folds'  # the set whose runs give each contestant's spread
+
+
+def _run(entry) -> tuple[str, int, int]:
+    "A reference's run as (model, seed, fold); a run without a fold (a reference on one split) tests on fold 0."
+    return (entry[0], entry[1], entry[2] if len(entry) > 2 else 0) if isinstance(entry, (list, tuple)) else \
+           (entry['model'], entry['seed'], entry.get('fold', 0))
 
 # %% ../nbs/14_reproduce.ipynb #f84a101d
 def _study(params: dict, output_dir: str) -> StudyConfig:
-    return StudyConfig(corpus=params['corpus'], split_seed=params['split_seed'], epochs=params['epochs'],
+    return StudyConfig(corpus=params['corpus'], split_seed=params['split_seed'], epochs=params['epochs'], folds=params.get('folds', 1),
                        max_train_sentences=params['max_train_sentences'], encoder=params['encoder'], output_dir=output_dir)
 
 
-def train_runs(study: StudyConfig, runs: list[tuple[str, int]], retrain: bool = False, progress: bool = True,
-               workers: Workers | None = None) -> dict[tuple[str, int], RunMetrics]:
-    "Train (each in a fresh process, on `workers`: default `study.engine()`) or read the finished runs `(model, seed)` of `study`: {(model, seed): metrics}."
-    corpus = load_corpus(CorpusSpec(study.corpus, split_seed=study.split_seed))
-    exps = {(model, seed): study.experiment(model, seed) for model, seed in runs}
-    train_missing({f'{m} seed {s}': (exp, exp.run_dir(corpus)) for (m, s), exp in exps.items()}, workers or study.engine(), retrain, progress,
-                  what='runs')
-    return {run: finished_run(exp.run_dir(corpus))[0] for run, exp in exps.items()}
+def train_runs(study: StudyConfig, runs: list[tuple[str, int, int]], retrain: bool = False, progress: bool = True,
+               workers: Workers | None = None) -> dict[tuple[str, int, int], RunMetrics]:
+    "Train (each in a fresh process, on `workers`: default `study.engine()`) or read the finished runs `(model, seed, fold)` of `study`: {run: metrics}."
+    corpora = study.fold_corpora(load_corpus(CorpusSpec(study.corpus, split_seed=study.split_seed)))
+    exps = {run: (study.experiment(run[0], run[1], fold=run[2]), corpora[run[2]]) for run in map(_run, runs)}
+    train_missing({f'{m} seed {s} fold {k + 1}': (exp, exp.run_dir(c)) for (m, s, k), (exp, c) in exps.items()}, workers or study.engine(),
+                  retrain, progress, what='runs')
+    return {run: finished_run(exp.run_dir(c))[0] for run, (exp, c) in exps.items()}
 
 
-def write_reference(path: str | Path, params: dict, sets: dict[str, list[tuple[str, int]]], spread_seeds: tuple[int, ...],
+def write_reference(path: str | Path, params: dict, sets: dict[str, list[tuple[str, int, int]]], spread_set: str,
                     output_dir: str = 'runs', command: str = '', progress: bool = True) -> dict:
-    "Train or read every run of `sets` and `spread_seeds` of their contestants (`params`: corpus, split_seed, epochs, max_train_sentences, encoder); write the reference JSON to `path`."
+    "Train or read every run of `sets` (`params`: corpus, split_seed, epochs, max_train_sentences, encoder, folds), each contestant's spread from its runs in `sets[spread_set]`; write the reference JSON to `path`."
     study = _study(params, output_dir)
-    needed = sorted({r for runs in sets.values() for r in runs} | {(m, s) for runs in sets.values() for m, _ in runs for s in spread_seeds})
+    needed = sorted({_run(r) for runs in sets.values() for r in runs})
     metrics = train_runs(study, needed, progress=progress)
     prints = {json.dumps(m.numerics, sort_keys=True) for m in metrics.values()}
     if len(prints) != 1: raise ValueError(f'the runs of a reference must come from one machine and one set of libraries (one '
                                           f'numerics fingerprint); these have {len(prints)}')
     spread = {}
-    for model in sorted({m for runs in sets.values() for m, _ in runs}):
-        values = {k: [run_figures(metrics[model, s])[k] for s in spread_seeds] for k in FIGURES}
-        spread[model] = {'seeds': list(spread_seeds), 'values': values,
+    for model in sorted({m for m, _, _ in needed}):
+        spread_runs = [r for r in map(_run, sets[spread_set]) if r[0] == model]
+        values = {k: [run_figures(metrics[r])[k] for r in spread_runs] for k in FIGURES}
+        spread[model] = {'runs': [list(r) for r in spread_runs], 'values': values,
                          'sd': {k: float(pd.Series(v).std(ddof=1)) for k, v in values.items()}}
     m0 = next(iter(metrics.values()))
+    corpus = load_corpus(CorpusSpec(study.corpus, split_seed=study.split_seed))
     ref = {'about': 'figures of the runs behind the README, the numerics they were made with, and the spread of each contestant '
                     'over seeds; ner-study reproduce compares a retrained set with them',
-           'command': command, 'params': params, 'corpus_fingerprint': m0.corpus['fingerprint'],
+           'command': command, 'params': params, 'corpus_fingerprint': corpus.fingerprint(),
            'numerics': m0.numerics, 'environment': {k: m0.environment.get(k) for k in ('cpu', 'platform')},
-           'sets': {name: [list(r) for r in runs] for name, runs in sets.items()},
-           'runs': [{'model': m, 'seed': s, 'config_hash': metrics[m, s].config_hash, **run_figures(metrics[m, s]),
-                     'numerics': metrics[m, s].numerics, 'train_seconds': metrics[m, s].train_seconds}
-                    for m, s in sorted({r for runs in sets.values() for r in runs})],
+           'sets': {name: [list(_run(r)) for r in runs] for name, runs in sets.items()},
+           'runs': [{'model': m, 'seed': s, 'fold': k, 'config_hash': metrics[m, s, k].config_hash, **run_figures(metrics[m, s, k]),
+                     'numerics': metrics[m, s, k].numerics, 'train_seconds': metrics[m, s, k].train_seconds} for m, s, k in needed],
            'spread': spread}
     write_json_atomic(path, ref)
     return ref
@@ -100,9 +106,9 @@ def numerics_differences(reference: dict, here: dict) -> list[str]:
 
 
 def compare_figures(reference: dict, set_name: str, metrics: dict) -> tuple[pd.DataFrame, list[str]]:
-    "The check's table for set `set_name` given the new runs' `metrics` {(model, seed): metrics}, and the numerics differences (none: exact)."
-    runs = [tuple(r) for r in reference['sets'][set_name]]
-    ref = {(r['model'], r['seed']): r for r in reference['runs']}
+    "The check's table for set `set_name` given the new runs' `metrics` {(model, seed, fold): metrics}, and the numerics differences (none: exact)."
+    runs = [_run(r) for r in reference['sets'][set_name]]
+    ref = {_run(r): r for r in reference['runs']}
     moved = [r for r in runs if metrics[r].numerics != ref[r]['numerics']]  # each run against its own reference fingerprint
     differences = numerics_differences(ref[moved[0]]['numerics'], metrics[moved[0]].numerics) if moved else []
     rows = []
@@ -111,16 +117,19 @@ def compare_figures(reference: dict, set_name: str, metrics: dict) -> tuple[pd.D
         diff = now - ref_value
         rows.append({'figure': name, 'reference': ref_value, 'now': now, 'difference': diff,
                      'tolerance': tol, 'within': diff == 0 if not differences else abs(diff) <= tol})
-    for model, seed in runs:
-        now = run_figures(metrics[model, seed])
-        for key, label in FIGURES.items(): row(f'{model} seed {seed} {label}', ref[model, seed][key], now[key], model, key, 1)
-    for model in dict.fromkeys(m for m, _ in runs):
-        seeds = [s for m, s in runs if m == model]
-        if len(seeds) < 2: continue
+    folded = reference['params'].get('folds', 1) > 1
+    name = lambda m, s, k: f'{m} seed {s}' + (f' fold {k + 1}' if folded else '')
+    for run in runs:
+        now = run_figures(metrics[run])
+        for key, label in FIGURES.items(): row(f'{name(*run)} {label}', ref[run][key], now[key], run[0], key, 1)
+    for model in dict.fromkeys(m for m, _, _ in runs):
+        mine = [r for r in runs if r[0] == model]
+        if len(mine) < 2: continue
+        what = f'folds {",".join(str(k + 1) for _, _, k in mine)}' if folded else f'seeds {",".join(str(s) for _, s, _ in mine)}'
         for key, label in FIGURES.items():
             mean = lambda values: sum(values) / len(values)
-            row(f'{model} mean of seeds {",".join(map(str, seeds))} {label}', mean([ref[model, s][key] for s in seeds]),
-                mean([run_figures(metrics[model, s])[key] for s in seeds]), model, key, len(seeds))
+            row(f'{model} mean of {what} {label}', mean([ref[r][key] for r in mine]), mean([run_figures(metrics[r])[key] for r in mine]),
+                model, key, len(mine))
     return pd.DataFrame(rows), differences
 
 
@@ -143,15 +152,15 @@ def reproduce(reference: dict, set_name: str = 'headline', output_dir: str = 'ru
     if corpus.fingerprint() != reference['corpus_fingerprint']:
         raise ValueError(f"the corpus {study.corpus!r} here has fingerprint {corpus.fingerprint()}, the reference's "
                          f"{reference['corpus_fingerprint']}: not the same data")
-    runs = [tuple(r) for r in reference['sets'][set_name]]
-    ref = {(r['model'], r['seed']): r for r in reference['runs']}
-    for model, seed in runs:
-        here = study.experiment(model, seed).config_hash()
-        if here != ref[model, seed]['config_hash']:
+    runs = [_run(r) for r in reference['sets'][set_name]]
+    ref = {_run(r): r for r in reference['runs']}
+    for model, seed, fold in runs:
+        here = study.experiment(model, seed, fold=fold).config_hash()
+        if here != ref[model, seed, fold]['config_hash']:
             raise ValueError(f"{model} seed {seed}: its configuration has changed since the reference was made (hash {here} here, "
-                             f"{ref[model, seed]['config_hash']} in the reference): write a new reference (make reference)")
+                             f"{ref[model, seed, fold]['config_hash']} in the reference): write a new reference (make reference)")
     minutes = sum(ref[r]['train_seconds'] for r in runs) / 60
-    log(f"retraining {len(runs)} runs of {study.corpus} ({', '.join(f'{m} seed {s}' for m, s in runs)}) in {output_dir}: "
+    log(f"retraining {len(runs)} runs of {study.corpus} ({', '.join(f'{m} seed {s}' + (f' fold {k + 1}' if study.n_folds > 1 else '') for m, s, k in runs)}) in {output_dir}: "
         f"their training took {minutes:.0f} min on the reference machine ({reference['environment']['cpu']})")
     # every run computes with the reference's thread count, however many train at a time
     engine = Workers(workers, threads=int(reference['numerics']['threads']), folder=f'{output_dir}/jobs')

@@ -55,7 +55,7 @@ class StudyConfig:
     top_seeds: int | str = 2             # runs of each family's top rung (the same seeds and more), or 'auto' (`12d_comparison`)
     seed_budget: float = 10              # minutes of extra training top_seeds='auto' may spend
     first_seed: int = 42
-    fractions: str | tuple = '0.1,0.25,0.5,1'  # the learning curve's fractions of the training split; kept as a tuple with 1
+    fractions: str | tuple = '0.25,1'    # the learning curve's fractions of the training split; kept as a tuple with 1
     curve_seeds: int = 1                 # learning curves use the first `curve_seeds` seeds (0: no curve)
     curve_steps: float = 0.5             # a learning-curve run trains at least this share of the full run's optimiser steps
     epochs: int | None = None            # None: each family's default
