@@ -10,7 +10,7 @@ CORPUS ?= wnut16
 # extra papermill parameters: PARAMS for the per-model reports, STUDY for the comparison (make reports STUDY="-p seeds 2")
 PARAMS ?=
 STUDY  ?=
-# the comparison's folds (auto: 5 for a corpus without a test split of its own, its own split otherwise) and its runs at a
+# the comparison's folds (auto: 8 for a corpus without a test split of its own, its own split otherwise) and its runs at a
 # time (2: each run one of the 2 cores; the per-model reports are the comparison's fold-1 runs of lstm and bert, reused)
 FOLDS   ?= auto
 WORKERS ?= 2
@@ -67,7 +67,7 @@ reports/%.html: nbs/train.ipynb reports/index.html $(VENV)/.installed
 # machine, within the spread of the folds elsewhere (SET=headline: lstm and bert on fold 1, seed 42; SET=folds: both on every fold)
 SET ?= headline
 reproduce: install
-	$(BIN)/ner-study reproduce --set $(SET)
+	$(BIN)/ner-study reproduce --set $(SET) --workers $(WORKERS)
 
 # maintainers: train (or reuse from runs/: make reports trains them) the reference's runs, write reference/wnut16.json
 reference: install

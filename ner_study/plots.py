@@ -210,7 +210,7 @@ def plot_fold_differences(folds: pd.DataFrame, a: str, b: str) -> plt.Figure:
     ax.set_yticks(y, [f"fold {f}" + (f", seed {s}" if several else '') for f, s in zip(folds['fold'], folds['seed'])])
     ax.invert_yaxis()
     ax.set_xlabel(f'test F1, {title(b)} − {title(a)} (points)')
-    ax.legend(frameon=False, fontsize=8, loc='best')
+    ax.legend(frameon=False, fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1))  # beside the axes: no fold's dot hidden
     ax.set_title('The difference on each fold')
     fig.tight_layout()
     return fig

@@ -74,12 +74,18 @@ class DetectableDifference:
         "The floors as a sentence a reader can quote, and (given the observed difference) what it would take to see it."
         runs, where, larger = (('seeds', 'this test set', 'a larger test set') if self.unit == 'seed' else
                                ('folds', 'this corpus', 'a larger corpus'))
-        seed_part = (f'the {self.unit} floor with {self.seeds} {runs} {100 * self.seed_floor:.1f}' if self.seed_floor is not None
-                     else f'the {self.unit} floor unknown (one {self.unit})')
+        seed_part = (f'the {self.unit} floor unknown (one {self.unit})' if self.seed_floor is None else
+                     "the fold floor 0: the folds' results differ no more than their test sentences' sampling explains"
+                     if self.unit == 'fold' and self.seed_floor == 0 else
+                     f'the {self.unit} floor with {self.seeds} {runs} {100 * self.seed_floor:.1f}')
         text = (f'differences below {100 * self.value:.1f} F1 points cannot be seen on {where} with these {runs} '
                 f'(α = {self.alpha:g}, power {self.power:.0%}; the test-set floor is {100 * self.test_floor:.1f}, {seed_part})')
         if observed is None or abs(observed) >= self.value: return text + '.'
         n, m, d = self.seeds_needed(observed), self.entities_needed(observed), 100 * abs(observed)
+        if self.unit == 'fold' and n is None and self.seed_sd is not None:  # at or below the test-set floor: more folds cannot help
+            corpus = (f'a corpus of about {m:,} entities ({m / self.entities:.0f}× this one) would' if m is not None else
+                      'no corpus of any size would with this spread over folds')
+            return text + f'; the observed {d:.1f} points are below what this corpus can show with any number of folds: {corpus}.'
         if n is None and m is None and self.seed_sd is not None and observed != 0:  # below both floors: only more of both helps
             k = next(k for k in (2 ** i * self.seeds for i in range(1, 30)) if self.entities_needed(observed, k) is not None)
             return text + (f'; the observed {d:.1f} points are below both floors, so neither more {runs} nor {larger} '

@@ -52,7 +52,7 @@ class StudyConfig:
     folds: int | str = 'auto'            # every sentence tested once over this many folds; 1: the corpus's own split; 'auto': see above
     models: str | tuple = 'all'          # contestants, comma-separated, or all; kept as a tuple in ladder order
     seeds: int = 1                       # runs per contestant on the full training data: first_seed, first_seed + 1, ...
-    top_seeds: int | str = 2             # runs of each family's top rung (the same seeds and more), or 'auto' (`12d_comparison`)
+    top_seeds: int | str = 2             # runs of each family's top rung (the same seeds and more), or 'auto' (`12e_comparison`)
     seed_budget: float = 10              # minutes of extra training top_seeds='auto' may spend
     first_seed: int = 42
     fractions: str | tuple = '0.25,1'    # the learning curve's fractions of the training split; kept as a tuple with 1

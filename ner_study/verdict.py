@@ -129,7 +129,7 @@ class Headline:
     power: DetectableDifference | None = None
     alpha: float = 0.05
     busy: str = ''                   # a sentence when some of the runs behind the costs trained on a busy machine
-    folds: int = 1                   # > 1: the runs are pooled over folds (`12e_folds`), every sentence scored once
+    folds: int = 1                   # > 1: the runs are pooled over folds (`12d_folds`), every sentence scored once
     sentences: int = 0               # test sentences (on folds: every sentence of the corpus)
 
     @property
@@ -182,7 +182,7 @@ class Headline:
         if self.pairs:
             text += (f"The paired test finds the difference {self.significance_words()}" + (f" (largest p = {self.largest_p:.2g})" if self.folds == 1 else '')
                      + ('. ' if self.decided else ': the seed pairs disagree, and neither is shown to be better. ' if self.against
-                        else ': on this test set the two tie, neither is shown to be better. '))
+                        else f": on this {'test set' if self.folds == 1 else 'corpus'} the two tie, neither is shown to be better. "))
         if self.power is not None and not self.decided:
             words = self.power.in_words(self.difference)
             text += words[0].upper() + words[1:] + ' '
@@ -248,7 +248,9 @@ def answer(h: Headline, rt: pd.DataFrame, ladders: dict[str, list[str]], where: 
 def test_set_floor(power: DetectableDifference, a: str, b: str, corpus_name: str, folds: int = 1, sentences: int = 0) -> str:
     "The sentence that opens the report: what the test split (on folds: every sentence) can decide between the headline pair, before any result."
     if folds > 1:
-        fold_floor = '' if power.seed_floor is None else f'; the fold floor {100 * power.seed_floor:.1f}'
+        fold_floor = ('' if power.seed_floor is None else
+                      "; the folds' results differ no more than their test sentences' sampling explains, so they add nothing to it"
+                      if power.seed_floor == 0 else f'; the fold floor {100 * power.seed_floor:.1f}')
         return (f"Over {folds} folds, each of {corpus_name}'s {sentences:,} sentences is tested once, by a model that never saw it: "
                 f"{power.entities:,} test entities. Between {title(a)} and {title(b)}, a difference in pooled test F1 smaller than "
                 f"**{100 * power.test_floor:.1f} points** cannot be detected on them however many runs are trained (their test-set floor: a "
