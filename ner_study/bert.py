@@ -20,8 +20,9 @@ from .encoding import CHECKPOINT_FORMAT, Vocab
 from .packed import MaskDropout, encode_packed, packs_pieces
 
 # %% auto #0
-__all__ = ['RETIRED_SETTINGS', 'EncoderError', 'resolve_encoder', 'load_encoder', 'word_pieces', 'plan_windows', 'BertConfig',
-           'BertTagger']
+__all__ = ['PROBE_WORDS', 'RETIRED_SETTINGS', 'EncoderError', 'resolve_encoder', 'load_encoder', 'split_and_running',
+           'pieces_as_in_running_text', 'word_pieces', 'blank_pieces', 'label_pieces', 'plan_windows',
+           'usable_positions', 'BertConfig', 'BertTagger']
 
 # %% ../nbs/03_bert.ipynb #754ed38f
 class EncoderError(ValueError):
@@ -57,7 +58,45 @@ def load_encoder(name: str = ''):
         raise EncoderError(f"encoder {name!r}: {why}. Without internet, pass a local folder holding a Hugging Face model, "
                            "or leave the encoder empty for the bundled MiniLM") from None
     if not tok.is_fast: raise EncoderError(f'encoder {name!r}: needs a fast (Rust) tokenizer to map sub-words to words')
-    return tok, enc
+    return pieces_as_in_running_text(tok, name or 'minilm'), enc
+
+# %% ../nbs/03_bert.ipynb #a1f0c002
+PROBE_WORDS = "Taylor Swift played in New York tonight , didn't she ? @user".split()
+
+
+def split_and_running(tokenizer, words: list[str] = PROBE_WORDS) -> tuple[list[str], list[str]]:
+    "The pieces of `words` passed one by one (as the tagger passes them) and of the same words as running text."
+    pre = tokenizer(words, is_split_into_words=True, add_special_tokens=False).tokens()
+    return pre, tokenizer(' '.join(words), add_special_tokens=False).tokens()
+
+
+def _prefix_space_everywhere(node) -> bool:
+    "Turn on `add_prefix_space` in every byte-level step of a serialised pre-tokenizer; whether one was off."
+    changed = False
+    if isinstance(node, dict):
+        if node.get('type') == 'ByteLevel' and node.get('add_prefix_space') is False: node['add_prefix_space'] = changed = True
+        for v in node.values(): changed |= _prefix_space_everywhere(v)
+    elif isinstance(node, list):
+        for v in node: changed |= _prefix_space_everywhere(v)
+    return changed
+
+
+def pieces_as_in_running_text(tokenizer, name: str):
+    "`tokenizer`, made to give pre-split words the pieces of running text where it can; EncoderError naming `name` where not."
+    from tokenizers import Tokenizer
+    pre, run = split_and_running(tokenizer)
+    if pre != run:
+        state = json.loads(tokenizer.backend_tokenizer.to_str())
+        if _prefix_space_everywhere(state.get('pre_tokenizer')):
+            tokenizer._tokenizer = Tokenizer.from_str(json.dumps(state))
+            if hasattr(tokenizer, 'add_prefix_space'): tokenizer.add_prefix_space = True  # saved with its configuration
+            pre, run = split_and_running(tokenizer)
+    if pre != run:
+        i = next((i for i, (a, b) in enumerate(zip(pre, run)) if a != b), min(len(pre), len(run)))
+        raise EncoderError(f"encoder {name!r}: its tokenizer gives words passed one by one other pieces than running text "
+                           f"({' '.join(pre[i:i + 4])!r} where running text has {' '.join(run[i:i + 4])!r}), so the tagger would "
+                           "not feed the encoder the pieces it was pretrained on")
+    return tokenizer
 
 # %% ../nbs/03_bert.ipynb #2cb5e6fd
 def word_pieces(tokenizer, words: list[str], encoding=None) -> tuple[np.ndarray, np.ndarray]:
@@ -75,6 +114,21 @@ def word_pieces(tokenizer, words: list[str], encoding=None) -> tuple[np.ndarray,
     return ids, first
 
 
+def blank_pieces(tokenizer) -> np.ndarray:
+    "Ids of the pieces that hold no character of a word, only a word-boundary marker (SentencePiece's lone `▁`, a lone `Ġ`)."
+    short = [(t, i) for t, i in tokenizer.get_vocab().items() if len(t) <= 2 and i not in tokenizer.all_special_ids]
+    return np.array(sorted(i for t, i in short if not tokenizer.convert_tokens_to_string([t]).strip()), dtype=np.int64)
+
+
+def label_pieces(ids: np.ndarray, first: np.ndarray, blank: np.ndarray) -> np.ndarray:
+    "Where each word's label sits: its first piece that holds characters of the word (a lone `▁` skipped), else its first piece."
+    at, ends = first.copy(), np.append(first[1:], len(ids))
+    for w in np.flatnonzero(np.isin(ids[first], blank)):
+        rest = np.flatnonzero(~np.isin(ids[first[w]:ends[w]], blank))
+        if len(rest): at[w] = first[w] + rest[0]
+    return at
+
+
 def plan_windows(first: np.ndarray, n_pieces: int, size: int, overlap: int) -> tuple[list[tuple[int, int]], np.ndarray]:
     "Windows `(start, end)` of at most `size` pieces, cut at word starts and overlapping by about `overlap`; and each word's window."
     if n_pieces <= size: return [(0, n_pieces)], np.zeros(len(first), dtype=np.int64)
@@ -90,6 +144,13 @@ def plan_windows(first: np.ndarray, n_pieces: int, size: int, overlap: int) -> t
     s, e = np.array(windows).T
     margin = np.minimum(first[:, None] - s[None], e[None] - 1 - first[:, None])  # context on the thinner side
     return windows, margin.argmax(1)
+
+
+def usable_positions(encoder) -> int:
+    "The longest window the encoder can take: its position table, less the positions an embedding that counts from the padding index skips (RoBERTa's 514 → 512)."
+    limit = getattr(encoder.config, 'max_position_embeddings', 512)
+    pad = getattr(getattr(getattr(encoder, 'embeddings', None), 'position_embeddings', None), 'padding_idx', None)
+    return limit - (pad + 1) if pad is not None else limit
 
 # %% ../nbs/03_bert.ipynb #4e44b371
 @dataclass
@@ -118,8 +179,9 @@ class BertTagger(nn.Module):
         super().__init__()
         if tokenizer is None or encoder is None: tokenizer, encoder = load_encoder(cfg.encoder)
         self.cfg, self.labels, self.tokenizer, self.encoder = cfg, labels, tokenizer, encoder
-        limit = getattr(encoder.config, 'max_position_embeddings', 512)
-        if not 8 <= cfg.max_length <= limit: raise ValueError(f'max_length must be in [8, {limit}], got {cfg.max_length}')
+        limit = usable_positions(encoder)
+        if not 8 <= cfg.max_length <= limit:
+            raise ValueError(f'max_length must be in [8, {limit}] (the positions encoder {cfg.encoder!r} can use), got {cfg.max_length}')
         if not 0 <= cfg.overlap < cfg.max_length // 2: raise ValueError(f'overlap must be in [0, max_length/2), got {cfg.overlap}')
         h, k = encoder.config.hidden_size, len(labels)
         if cfg.freeze_encoder:
@@ -129,6 +191,7 @@ class BertTagger(nn.Module):
             self.head = nn.Sequential(MaskDropout(cfg.dropout), nn.Linear(h, k))
         self.crf = LinearChainCrf(k, *iob2_transition_mask(labels.itos)) if cfg.use_crf else None
         self.sparse_gradients = cfg.sparse_embeddings  # `dense_gradients` turns it off where gradients must be dense (DDP)
+        self.blank = blank_pieces(tokenizer)  # pieces that hold no character: a word's label skips them
 
     @classmethod
     def from_sentences(cls, train: list, labels: list[str], cfg: BertConfig | None = None):
@@ -158,9 +221,10 @@ class BertTagger(nn.Module):
         for b, words in enumerate(sentences):
             ids, first = word_pieces(tok, words, encs.encodings[b])
             windows, owner = plan_windows(first, len(ids), size, self.cfg.overlap)
-            starts = np.array([s for s, _ in windows])
+            (starts, ends), at = np.array(windows).T, label_pieces(ids, first, self.blank)
+            at = np.where(at < ends[owner], at, first)  # a word longer than its window keeps its first piece
             word_win.append(owner + len(rows))
-            word_pos.append(first - starts[owner] + 1)  # +1 for [CLS]
+            word_pos.append(at - starts[owner] + 1)  # +1 for [CLS]
             rows += [ids[s:e] for s, e in windows]
         width = max(len(r) for r in rows) + 2
         input_ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
@@ -227,7 +291,7 @@ class BertTagger(nn.Module):
         from transformers import AutoConfig, AutoModel, AutoTokenizer
         folder = Path(folder)
         meta = meta or json.loads((folder / 'tagger.json').read_text())
-        tok = AutoTokenizer.from_pretrained(folder / 'tokenizer', local_files_only=True)
+        tok = pieces_as_in_running_text(AutoTokenizer.from_pretrained(folder / 'tokenizer', local_files_only=True), str(folder))
         enc = AutoModel.from_config(AutoConfig.from_pretrained(folder / 'encoder', local_files_only=True))
         tagger = cls(BertConfig(**{k: v for k, v in meta['config'].items() if k not in RETIRED_SETTINGS}), Vocab(meta['labels']), tok, enc)
         tagger.load_state_dict(torch.load(folder / 'weights.pt', map_location=map_location, weights_only=True))

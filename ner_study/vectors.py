@@ -54,6 +54,9 @@ def read_vector_file(path: str | Path, limit: int = 0) -> tuple[list[str], np.nd
     except (ValueError, UnicodeDecodeError, EOFError, IndexError) as e:
         raise VectorsError(f"{path}: not a GloVe, word2vec or fastText vector file ({str(e).splitlines()[0][:200]})") from None
     if not len(kv.index_to_key): raise VectorsError(f'{path}: no vectors in the file')
+    if kv.vector_size < 1 or any(not isinstance(w, str) for w in kv.index_to_key):  # a corpus, a word list: words without numbers
+        line = path.read_bytes()[:200].split(b'\n', 1)[0].decode('utf-8', 'replace')
+        raise VectorsError(f"{path}:1: not a GloVe, word2vec or fastText vector file (expected a word and its numbers, found {line!r})")
     return list(kv.index_to_key), np.asarray(kv.vectors, dtype=np.float32)
 
 # %% ../nbs/01a_vectors.ipynb #7a1c0008

@@ -25,6 +25,7 @@ def files(tmp_path_factory):
     (d / 'malformed.conll').write_text('Paris B-LOC\njustonetoken\n', encoding='utf-8')
     (d / 'latin1.conll').write_bytes('Paris B-LOC\nMünchen B-LOC\n'.encode('latin-1'))
     (d / 'latin1.txt').write_bytes('Grüße aus München\n'.encode('latin-1'))
+    (d / 'corpus.conll').write_text('Stabilized\tO\napproach\tO\n\nParis\tB-location\n', encoding='utf-8')  # not vectors
     (d / 'no-test-entities').mkdir()  # a corpus whose test split has nothing to detect
     for split, text in [('train', 'Paris B-LOC\nis O\n\nBerlin B-LOC\n'), ('dev', 'Rome B-LOC\n'), ('test', 'hello O\nthere O\n')]:
         (d / 'no-test-entities' / f'{split}.conll').write_text(text, encoding='utf-8')
@@ -40,6 +41,8 @@ CASES = [
     (['fit', '--model', 'gru'], "model='gru' is not a contestant of this study; valid values: lstm-word, lstm-char"),
     (['fit', '--model', 'lstm', '--epochs', '0'], 'epochs'),
     (['fit', '--model', 'lstm', '--vectors', '/nonexistent/glove.txt', '--max-train-sentences', '8'], "vectors='/nonexistent/glove.txt': no such file or folder"),
+    (['fit', '--model', 'lstm', '--vectors', '{dir}/corpus.conll', '--max-train-sentences', '8'],
+     'corpus.conll:1: not a GloVe, word2vec or fastText vector file (expected a word and its numbers'),
     (['predict', '{empty}', 'some text'], 'not a saved tagger (no tagger.json)'),
     (['predict', '{dir}/no-such-run', 'some text'], 'no such folder'),
     (['predict', '{broken}', 'some text'], 'the checkpoint cannot be read'),
