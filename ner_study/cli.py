@@ -240,8 +240,9 @@ def user_errors() -> tuple[type[Exception], ...]:
     from ner_study.bert import EncoderError
     from ner_study.corpora import CorpusError
     from ner_study.experiment import CheckpointError
+    from ner_study.files import RunFolderBusy
     from ner_study.vectors import VectorsError
-    return CliError, CorpusError, EncoderError, CheckpointError, VectorsError
+    return CliError, CorpusError, EncoderError, CheckpointError, VectorsError, RunFolderBusy
 
 
 def main(argv: list[str] | None = None) -> int:

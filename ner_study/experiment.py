@@ -14,6 +14,7 @@ import re
 import shutil
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import torch
 from .bert import BertConfig, BertTagger
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .encoding import CHECKPOINT_FORMAT
-from .files import write_json_atomic
+from .files import WriterLock, write_json_atomic
 from .learner import TrainConfig, evaluate_tagger, fit, seed_everything
 from .machine import combine_loads, cpu_identity, numerics_fingerprint, pick_device, use_bf16
 from .lstm import BiLstmCrfTagger, LstmConfig
@@ -259,13 +260,21 @@ def peak_memory_mb() -> dict:
 
 def run_experiment(exp: Experiment, corpus: Corpus | None = None, retrain: bool = False, progress: bool = True,
                    log=print) -> RunResult | None:
-    "Train, evaluate and save one run of `exp`; a finished run in the same folder is reused unless `retrain`. Under `accelerate launch` only the main process evaluates and returns a result (the others return None)."
+    "Train, evaluate and save one run of `exp`; a finished run in the same folder is reused unless `retrain`. Under `accelerate launch` only the main process evaluates and returns a result (the others return None). The run folder has one writer: another process training it makes this one stop (`RunFolderBusy`)."
     corpus = corpus or load_corpus(exp.corpus)
     run_dir = exp.run_dir(corpus)
     rank, world = int(os.environ.get('RANK', '0')), int(os.environ.get('WORLD_SIZE', '1'))
     if retrain and world > 1:
         raise ValueError(f'retrain with {world} processes: remove {run_dir} first (one process alone may delete it)')
-    if retrain and run_dir.exists(): shutil.rmtree(run_dir)
+    with WriterLock(run_dir) if rank == 0 else nullcontext():  # the main process writes the folder (04b_files)
+        return _train_and_evaluate(exp, corpus, run_dir, retrain, progress, log, rank)
+
+
+def _train_and_evaluate(exp: Experiment, corpus: Corpus, run_dir: Path, retrain: bool, progress: bool, log, rank: int) -> RunResult | None:
+    "The body of `run_experiment`, while this process is the folder's writer."
+    if retrain:  # everything but the lock this process holds
+        for p in run_dir.iterdir():
+            if p.name != WriterLock.name: shutil.rmtree(p) if p.is_dir() else p.unlink()
     cls = TAGGERS[exp.family][0]
     seed_everything(exp.train.seed)
     tagger = cls.from_sentences(corpus.train[:exp.train.max_train_sentences or None], corpus.labels, exp.tagger)

@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import torch
 
 # %% auto #0
-__all__ = ['write_atomic', 'write_json_atomic', 'torch_save_atomic', 'save_tagger']
+__all__ = ['write_atomic', 'write_json_atomic', 'torch_save_atomic', 'save_tagger', 'RunFolderBusy', 'WriterLock']
 
 # %% ../nbs/04b_files.ipynb #2de078da
 def write_atomic(path: str | Path, write) -> Path:
@@ -55,3 +58,63 @@ def save_tagger(tagger, folder: str | Path) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
     return folder
+
+# %% ../nbs/04b_files.ipynb #b0a1c002
+class RunFolderBusy(RuntimeError):
+    "Another live process is training the run folder; the message names it."
+
+
+def _alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True  # another user's process
+    return True
+
+
+class WriterLock:
+    "The one writer of `folder` while the `with` block runs: a `.writer` file, created atomically and touched every `heartbeat` s."
+    name = '.writer'
+
+    def __init__(self, folder: str | Path, heartbeat: float = 30.0, stale_after: float = 180.0):
+        self.folder, self.heartbeat, self.stale_after = Path(folder), heartbeat, stale_after
+        self.path = self.folder / self.name
+        self.me = {'host': socket.gethostname(), 'pid': os.getpid(), 'since': time.strftime('%Y-%m-%d %H:%M:%S')}
+        self._stop = threading.Event()
+
+    def _holder(self) -> dict | None:
+        try: return json.loads(self.path.read_text())
+        except FileNotFoundError: return None
+        except (ValueError, OSError): return {}  # being written, or unreadable: judged by its age alone
+
+    def stale(self, holder: dict) -> bool:
+        "Whether the lock's writer is gone: its process no longer exists on this host, or its heartbeat stopped."
+        try: age = time.time() - self.path.stat().st_mtime
+        except FileNotFoundError: return True
+        if holder.get('host') == self.me['host'] and isinstance(holder.get('pid'), int) and not _alive(holder['pid']): return True
+        return age > self.stale_after
+
+    def __enter__(self):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for _ in range(5):
+            try: fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._holder()
+                if holder is None: continue  # released meanwhile
+                if self.stale(holder):
+                    self.path.unlink(missing_ok=True); continue
+                who = f"process {holder.get('pid', '?')} on {holder.get('host', '?')} since {holder.get('since', '?')}"
+                raise RunFolderBusy(f'run folder {self.folder} is being trained by {who}: wait for it to finish (its result is '
+                                    f'then reused), or remove {self.path} if that process is gone') from None
+            with os.fdopen(fd, 'w') as f: json.dump(self.me, f)
+            threading.Thread(target=self._beat, daemon=True).start()
+            return self
+        raise RunFolderBusy(f'run folder {self.folder}: its lock {self.path} keeps changing hands; try again')
+
+    def _beat(self):
+        while not self._stop.wait(self.heartbeat):
+            try: os.utime(self.path)
+            except OSError: pass
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._holder() == self.me: self.path.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ import pytest
 
 from ner_study.corpora import CorpusError, load_corpus, read_conll
 from ner_study.experiment import experiment_from_params, load_tagger, run_experiment
+from ner_study.files import RunFolderBusy
 from ner_study.predict import Predictor
 
 CLI = [sys.executable, '-c', 'import sys; from ner_study.cli import main; sys.exit(main())']
@@ -80,14 +81,18 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, wnut_slice):
         if hist and len(json.loads(hist[0].read_text())) >= 2: break
         time.sleep(0.05)
     assert proc.poll() is None, 'the run finished before it could be killed'
+    quiet = lambda *_: None
+    with pytest.raises(RunFolderBusy, match=f'is being trained by process {proc.pid} on '):  # one writer per run folder
+        run_experiment(experiment_from_params('lstm', output_dir=str(tmp_path / 'killed'), **params), progress=False, log=quiet)
     os.kill(proc.pid, signal.SIGKILL); proc.wait()
     assert 2 <= len(json.loads(hist[0].read_text())) < params['epochs']
-    quiet = lambda *_: None
+    assert (hist[0].parent / '.writer').exists()  # the killed writer's lock: its process is gone, so the next run takes it over
     resumed = run_experiment(experiment_from_params('lstm', output_dir=str(tmp_path / 'killed'), **params), progress=False, log=quiet)
     whole = run_experiment(experiment_from_params('lstm', output_dir=str(tmp_path / 'whole'), **params), progress=False, log=quiet)
     cols = ['epoch', 'train_loss', 'dev_loss', 'dev_f1']
     assert resumed.history[cols].equals(whole.history[cols])
     assert resumed.metrics.test == whole.metrics.test and resumed.test_pred == whole.test_pred
+    assert not (hist[0].parent / '.writer').exists()
 
 
 def test_truncated_corpus_and_mixed_schemes(tmp_path):
