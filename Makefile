@@ -27,7 +27,7 @@ REFERENCE_NUMERICS := OMP_NUM_THREADS=1
 endif
 NB_ENV := IN_TEST=1 TQDM_DISABLE=1 PYTHONHASHSEED=0 $(REFERENCE_NUMERICS)
 
-.PHONY: install lock load-check reports reproduce reference notebooks test lint test-export test-notebooks test-pytest clean
+.PHONY: install lock load-check reports reproduce reference notebooks test lint test-export test-notebooks test-pytest test-slurm test-gpu clean
 
 install: $(VENV)/.installed
 
@@ -73,7 +73,7 @@ reproduce: install
 reference: install
 	$(BIN)/ner-study reproduce --write-reference
 
-test: install lint test-export test-notebooks test-pytest
+test: install lint test-export test-notebooks test-pytest test-slurm
 
 # ruff with the short rule set of ruff.toml (unused and undefined names, imports, syntax) over the notebooks and every .py file
 lint: install
@@ -114,6 +114,16 @@ lock:
 # two test files at a time, one torch thread each (two threads each on 2 cores would spin-wait for each other)
 test-pytest:
 	$(IN_SCRATCH_TMP) OMP_NUM_THREADS=1 $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile tests
+
+# the study's SLURM path against a real one-node cluster on this machine (tests/slurm-cluster.sh installs slurm-wlm and
+# munge with apt-get where missing, starts the daemons and stops them when the tests end; without SLURM the tests skip)
+test-slurm: install
+	$(IN_SCRATCH_TMP) OMP_NUM_THREADS=1 tests/slurm-cluster.sh $(BIN)/pytest -q -p no:cacheprovider -rs tests/test_slurm.py
+
+# the CUDA path on a machine with a GPU (install a CUDA build of torch: make install TORCH=...): both families in float32 and
+# bfloat16, two workers, a GPU checkpoint on the CPU; without CUDA the tests skip, saying why
+test-gpu: install
+	$(IN_SCRATCH_TMP) $(BIN)/pytest -q -p no:cacheprovider -rs tests/test_gpu.py
 
 clean:
 	rm -rf runs reports/*.ipynb reports/*.html reports/compare _proc _docs

@@ -15,7 +15,7 @@ from .corpora import Corpus, CorpusSpec, auto_folds, load_corpus
 from .experiment import CONTESTANTS, Experiment, experiment_from_params, with_settings
 from .learner import progress_bar
 from .metrics import RunMetrics
-from .workers import Workers
+from .workers import Workers, slurm_options
 
 # %% auto #0
 __all__ = ['PlannedRun', 'StudyConfig', 'is_finished', 'finished_run', 'StudyRun', 'StudyIncomplete', 'train_missing',
@@ -68,6 +68,7 @@ class StudyConfig:
     tune_trials: int = 0                 # random draws per contestant scored on dev before the seeds train (`12a_tuning`)
     workers: int = 1                     # runs trained at a time (`07a_workers`)
     cluster: str = 'none'
+    slurm: str | None = None             # sbatch settings with cluster='slurm': 'partition=NAME,time=MINUTES,mem=GB,gpus=N,cpus=N'
     threads: int | None = None           # torch threads per run; None: torch's default with one worker, else cores / workers
     disagreement_examples: int = 12      # sentences the report shows where the two best disagree
     tuned: dict = field(default_factory=dict, metadata={'parameter': False})  # contestant → settings tuning chose; the others keep their defaults
@@ -90,6 +91,7 @@ class StudyConfig:
         _whole('seeds', self.seeds, 1)
         if self.top_seeds != 'auto': _whole('top_seeds', self.top_seeds, 1, extra=" or 'auto'")
         _whole('first_seed', self.first_seed, 0)
+        slurm_options(self.slurm)  # each setting checked now, not when the first job is sent
         fractions = _listed('fractions', self.fractions, float)
         if not fractions or any(not 0 < f <= 1 for f in fractions): raise ValueError(f'fractions={self.fractions!r}: expected numbers in (0, 1]')
         self.fractions = tuple(sorted(set(fractions) | {1.0}))
@@ -154,7 +156,7 @@ class StudyConfig:
 
     def engine(self) -> Workers:
         "Where the runs train (`07a_workers`); submitit's job files go to `output_dir`/jobs."
-        return Workers(self.workers, self.cluster, self.threads, folder=f'{self.output_dir}/jobs')
+        return Workers(self.workers, self.cluster, self.threads, folder=f'{self.output_dir}/jobs', cluster_options=slurm_options(self.slurm))
 
     def ladders(self) -> dict[str, list[str]]:
         "Each family's contestants of the study, in ladder order."

@@ -18,7 +18,8 @@ from pathlib import Path
 from .experiment import Experiment, run_from_json
 
 # %% auto #0
-__all__ = ['CLUSTERS', 'run_spec', 'run_spec_of', 'RunFailed', 'train_in_child', 'InlineExecutor', 'Workers']
+__all__ = ['CLUSTERS', 'SLURM_SETTINGS', 'run_spec', 'run_spec_of', 'RunFailed', 'train_in_child', 'InlineExecutor',
+           'slurm_options', 'Workers']
 
 # %% ../nbs/07a_workers.ipynb #f498e266
 def run_spec(spec: str) -> None:
@@ -68,6 +69,22 @@ class InlineExecutor(Executor):
 
 # %% ../nbs/07a_workers.ipynb #24809769
 CLUSTERS = ('none', 'local', 'slurm', 'auto')
+SLURM_SETTINGS = {'partition': ('slurm_partition', str), 'time': ('timeout_min', int), 'mem': ('mem_gb', float),
+                  'gpus': ('gpus_per_node', int), 'cpus': ('cpus_per_task', int)}  # the slurm parameter's keys → submitit's
+
+
+def slurm_options(text: str | None) -> dict:
+    "submitit's parameters from `partition=debug,time=30,mem=4,gpus=1,cpus=2` (minutes, GB); ValueError naming the bad part."
+    out = {}
+    for part in filter(None, (p.strip() for p in (text or '').split(','))):
+        key, _, value = (x.strip() for x in part.partition('='))
+        if key not in SLURM_SETTINGS or not value:
+            raise ValueError(f'slurm={text!r}: {part!r} is not one of {", ".join(k + "=…" for k in SLURM_SETTINGS)}')
+        name, kind = SLURM_SETTINGS[key]
+        try: out[name] = kind(value)
+        except ValueError: raise ValueError(f'slurm={text!r}: {key} expects a number, got {value!r}') from None
+        if kind is not str and out[name] <= 0: raise ValueError(f'slurm={text!r}: {key} must be > 0, got {value!r}')
+    return out
 
 
 @dataclass
@@ -108,19 +125,24 @@ class Workers:
         try:
             if self.cluster == 'none': return train_in_child(spec, _gpu_env(slot) if self.workers > 1 else None)
             t0 = time.perf_counter()
-            job = self._submitit_executor().submit(run_spec, spec)
+            job = self.submit(exp, retrain)
             try: job.result()
             except Exception as e: raise _run_failed(spec, f'submitit job {job.job_id}', str(e)) from None
             return time.perf_counter() - t0
         finally: self._slots.put(slot)
+
+    def submit(self, exp: Experiment, retrain: bool = False):
+        "The run of `exp` sent as a submitit job (a cluster engine only), not waited for: its `job.job_id`, `job.result()`, `job.paths`."
+        if self.cluster == 'none': raise ValueError("submit: cluster='none' trains child processes; use train")
+        return self._submitit_executor().submit(run_spec, run_spec_of(exp, retrain, self.threads))
 
     def _submitit_executor(self):
         "submitit's executor, made once (imported only when a cluster is asked for)."
         if self._submitit is None:
             import submitit
             ex = submitit.AutoExecutor(folder=Path(self.folder) / '%j', cluster=None if self.cluster == 'auto' else self.cluster)
-            ex.update_parameters(**({'cpus_per_task': self.threads} if self.threads and ex.cluster != 'local' else {}),
-                                 **self.cluster_options)
+            ex.update_parameters(**{**({'cpus_per_task': self.threads} if self.threads and ex.cluster != 'local' else {}),
+                                    **self.cluster_options})
             self._submitit = ex
         return self._submitit
 
