@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import folds, tables, verdict
 from .corpora import Corpus, CorpusSpec, load_corpus
+from .buckets import TrainingStats, bucket_table, bucket_words
 from .errors import disagreements, type_confusion
 from .experiment import contestants_table, title
 from .report import disagreement_html
@@ -206,6 +207,17 @@ class Comparison:
     def boundaries_and_types(self) -> str: return verdict.boundaries_and_types(self.semeval)
 
     @cached_property
+    def buckets(self) -> pd.DataFrame:
+        "The pair by entity and sentence attributes (`11a_buckets`), every sentence against its own (fold's) training split; the first seed's runs."
+        stats = [TrainingStats.of(c.train) for c in self.fold_corpora]
+        per_sentence = [st for st, c in zip(stats, self.fold_corpora) for _ in c.test] if self.n_folds > 1 else stats * len(self.corpus.test)
+        test, (a, b) = self.test_corpus.test, self.pair
+        return bucket_table(per_sentence, [s.tokens for s in test], [s.tags for s in test], self.first_seed[a].test_pred,
+                            self.first_seed[b].test_pred, a, b)
+
+    def bucket_words(self) -> str: return bucket_words(self.buckets, *self.pair)
+
+    @cached_property
     def first_seed(self) -> dict[str, StudyRun]:
         "The pair's runs (on folds: pooled) with the first seed: the ones the type confusions and disagreements show."
         return {r.model: r for r in self.pooled if r.seed == self.config.top_seed_list[0] and r.model in self.pair}
@@ -294,7 +306,7 @@ class Comparison:
                'disagreements': self.disagreements, **{f'type_confusion_{m}': cm.reset_index() for m, cm in self.type_confusions.items()}}
         if self.trials is not None: out |= {'tuning_trials': self.trials, 'tuning_curves': self.tuning_curves}
         if self.stability is not None: out |= {'folds': self.stability}
-        return out
+        return out | {'buckets': self.buckets}
 
     def save_tables(self, folder: str | Path | None = None) -> list[Path]:
         "Write every table as CSV and all of them, with the headline and the configuration, as summary.json to `folder` (default: `tables_dir`)."

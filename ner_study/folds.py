@@ -12,11 +12,11 @@ from .corpora import Corpus
 from .experiment import title
 from .metrics import RunMetrics, Scores, evaluate_tags
 from .power import DetectableDifference, fold_detectable_difference
-from .significance import paired_test
+from .significance import holm, paired_test
 from .study import StudyRun
 
 # %% auto #0
-__all__ = ['fold_runs', 'pool_runs', 'fold_power', 'holm', 'stability_table', 'stability_words']
+__all__ = ['fold_runs', 'pool_runs', 'fold_power', 'stability_table', 'stability_words']
 
 # %% ../nbs/12d_folds.ipynb #7ab4e006
 def fold_runs(runs: list[StudyRun], model: str, fold: int) -> list[StudyRun]:
@@ -74,15 +74,6 @@ def fold_power(runs: list[StudyRun], corpora: list[Corpus], a: str, b: str, tria
     return fold_detectable_difference([[s.tags for s in c.test] for c in corpora], preds(a), preds(b), trials=trials)
 
 # %% ../nbs/12d_folds.ipynb #7ab4e008
-def holm(p_values) -> np.ndarray:
-    "Holm's step-down adjustment of `p_values` (family-wise error over all of them): the k-th smallest times (n − k + 1), kept monotone, at most 1."
-    p = np.asarray(p_values, dtype=float)
-    order = np.argsort(p, kind='stable')
-    adjusted = np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]).clip(max=1.0)
-    out = np.empty_like(p); out[order] = adjusted
-    return out
-
-
 def stability_table(runs: list[StudyRun], corpora: list[Corpus], a: str, b: str, trials: int = 10_000) -> pd.DataFrame:
     "One row per fold (and seed) where both have a run: each one's test F1 on the fold, the difference b − a with its bootstrap interval, the paired test's p-value, and that p-value after Holm's correction over all the rows."
     rows = []

@@ -19,7 +19,7 @@ sns.set_theme(style='whitegrid', context='notebook')
 # %% auto #0
 __all__ = ['plot_corpus', 'plot_curves', 'plot_f1_per_type', 'plot_confusion', 'plot_ladder', 'plot_seed_scores', 'plot_per_type',
            'plot_costs', 'plot_learning_curves', 'plot_buckets', 'plot_error_kinds', 'plot_type_confusion',
-           'plot_tuning_curves', 'plot_fold_differences']
+           'plot_tuning_curves', 'plot_fold_differences', 'plot_bucket_differences']
 
 # %% ../nbs/13a_plots.ipynb #a17b5a8c
 def plot_corpus(summary: pd.DataFrame) -> plt.Figure:
@@ -212,5 +212,28 @@ def plot_fold_differences(folds: pd.DataFrame, a: str, b: str) -> plt.Figure:
     ax.set_xlabel(f'test F1, {title(b)} − {title(a)} (points)')
     ax.legend(frameon=False, fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1))  # beside the axes: no fold's dot hidden
     ax.set_title('The difference on each fold')
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/13a_plots.ipynb #bk100002
+def plot_bucket_differences(table: pd.DataFrame, a: str, b: str) -> plt.Figure:
+    "The F1 difference b − a in each bucket of `bucket_table`, one panel per attribute, with the 95 % bootstrap interval of the tested buckets; filled: significant after Holm; a cross: too few entities to test."
+    attrs = list(dict.fromkeys(table['attribute']))
+    fig, axes = plt.subplots(2, (len(attrs) + 1) // 2, figsize=(12, 5.2), sharex=True, squeeze=False)
+    for ax, attr in zip(axes.flat, attrs):
+        t = table[table['attribute'] == attr].reset_index(drop=True)
+        d, y, tested = 100 * t['delta'].to_numpy(), np.arange(len(t)), t['p_holm'].notna().to_numpy()
+        lo, hi = 100 * t['ci_low'].to_numpy(), 100 * t['ci_high'].to_numpy()
+        ax.errorbar(d[tested], y[tested], xerr=[d[tested] - lo[tested], hi[tested] - d[tested]], fmt='none', ecolor='grey', lw=1)
+        significant = tested & (t['p_holm'] < 0.05).to_numpy()
+        ax.scatter(d[tested & ~significant], y[tested & ~significant], s=30, facecolors='white', edgecolors='k', zorder=3)
+        ax.scatter(d[significant], y[significant], s=30, c='k', zorder=3)
+        ax.scatter(d[~tested], y[~tested], s=30, marker='x', c='grey', zorder=3)
+        ax.axvline(0, c='k', lw=0.8)
+        ax.set_yticks(y, [f'{bk} ({n})' for bk, n in zip(t['bucket'], t['entities'])])
+        ax.invert_yaxis(); ax.set_title(attr, fontsize=10)
+    for ax in axes.flat[len(attrs):]: ax.set_visible(False)
+    fig.supxlabel(f'test F1 in the bucket, {title(b)} − {title(a)} (points)', fontsize=10)
+    fig.suptitle('Where each is ahead: the difference per bucket (entities in brackets; filled: significant after Holm)')
     fig.tight_layout()
     return fig

@@ -12,7 +12,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['strict_spans', 'sentence_counts', 'f1_from_counts', 'PairedTest', 'approximate_randomization', 'bootstrap_interval',
-           'paired_test']
+           'paired_test', 'holm']
 
 # %% ../nbs/10_significance.ipynb #4fa32461
 def strict_spans(tags: list[str]) -> set[tuple[str, int, int]]:
@@ -105,3 +105,12 @@ def paired_test(gold: list[list[str]], pred_a: list[list[str]], pred_b: list[lis
     fa, fb = float(f1_from_counts(a.sum(0))), float(f1_from_counts(b.sum(0)))
     lo, hi = bootstrap_interval(a, b, trials, seed)
     return PairedTest(fa, fb, fb - fa, approximate_randomization(a, b, trials, seed), lo, hi, len(gold), trials)
+
+# %% ../nbs/10_significance.ipynb #b0c1d202
+def holm(p_values) -> np.ndarray:
+    "Holm's step-down adjustment of `p_values` (family-wise error over all of them): the k-th smallest times (n − k + 1), kept monotone, at most 1."
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p, kind='stable')
+    adjusted = np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]).clip(max=1.0)
+    out = np.empty_like(p); out[order] = adjusted
+    return out

@@ -11,10 +11,11 @@ from dataclasses import replace
 
 import pytest
 
+from ner_study.buckets import TrainingStats
 from ner_study.comparison import compare_study
 from ner_study.corpora import CorpusSpec, load_corpus
 from ner_study.metrics import evaluate_tags
-from ner_study.significance import sentence_counts
+from ner_study.significance import sentence_counts, strict_spans
 from ner_study.study import StudyConfig, is_finished
 
 
@@ -87,6 +88,15 @@ def test_pooled_scores_are_the_folds_added_up(killed_then_resumed):
         assert abs(pooled.metrics.test.f1 - (2 * correct / (predicted + gold) if predicted + gold else 0.0)) < 1e-12
     assert list(cmp.stability['fold']) == [1, 2, 3] and cmp.headline.folds == 3 and cmp.power.unit == 'fold'
     assert 'each by a model that never saw it, over 3 folds' in cmp.answer() and cmp.stability_words()
+    # the buckets pool every sentence, each measured against its own fold's training split
+    by_length = cmp.buckets[cmp.buckets['attribute'] == 'entity length']
+    assert by_length['entities'].sum() == cmp.headline.entities
+    first = TrainingStats.of(cmp.fold_corpora[0].train)
+    unseen_in_fold_1 = sum(first.entity_buckets(s.tokens, sp)['entity frequency'] == '0'
+                           for s in cmp.fold_corpora[0].test for sp in strict_spans(s.tags))
+    unseen_pooled = sum(TrainingStats.of(c.train).entity_buckets(s.tokens, sp)['entity frequency'] == '0'
+                        for c in cmp.fold_corpora for s in c.test for sp in strict_spans(s.tags))
+    assert 0 < unseen_in_fold_1 < unseen_pooled == cmp.buckets.set_index(['attribute', 'bucket']).loc[('entity frequency', '0'), 'entities']
 
 
 def test_one_split_is_the_study_of_before_folds(wnut_slice, tmp_path):
