@@ -13,7 +13,7 @@ import pandas as pd
 
 from .errors import surface
 from .experiment import title
-from .significance import approximate_randomization, bootstrap_interval, f1_from_counts, holm, strict_spans
+from .significance import counts_test, f1_from_counts, holm, strict_spans
 
 # %% auto #0
 __all__ = ['ATTRIBUTES', 'TrainingStats', 'bucket_counts', 'bucket_table', 'bucket_words']
@@ -68,9 +68,9 @@ def bucket_counts(stats: list[TrainingStats], tokens: list[list[str]], gold: lis
     out = {(attr, b): np.zeros((len(tokens), 3), dtype=np.int64) for attr, (buckets, _) in ATTRIBUTES.items() for b in buckets}
     for i, (st, toks, g, p) in enumerate(zip(stats, tokens, gold, pred)):
         gs, ps, sent = strict_spans(g), strict_spans(p), st.sentence_buckets(toks, g)
-        for col, spans in ((0, gs & ps), (1, ps), (2, gs)):
-            for sp in spans:
-                for attr, b in {**st.entity_buckets(toks, sp), **sent}.items(): out[attr, b][i, col] += 1
+        for sp in gs | ps:  # each entity's buckets once, whether it is gold, predicted or both
+            where = [col for col, inside in ((0, sp in gs and sp in ps), (1, sp in ps), (2, sp in gs)) if inside]
+            for attr, b in {**st.entity_buckets(toks, sp), **sent}.items(): out[attr, b][i, where] += 1
     return out
 
 # %% ../nbs/11a_buckets.ipynb #bk000010
@@ -80,12 +80,11 @@ def bucket_table(stats: list[TrainingStats], tokens: list[list[str]], gold: list
     ca, cb = bucket_counts(stats, tokens, gold, pred_a), bucket_counts(stats, tokens, gold, pred_b)
     rows = []
     for (attr, bucket), x in ca.items():
-        y, n = cb[attr, bucket], int(ca[attr, bucket][:, 2].sum())
-        tested = n >= min_entities
-        lo, hi = bootstrap_interval(x, y, trials, seed) if tested else (np.nan, np.nan)
+        y, n = cb[attr, bucket], int(x[:, 2].sum())
         fa, fb = float(f1_from_counts(x.sum(0))), float(f1_from_counts(y.sum(0)))
+        t = counts_test(x, y, trials, seed) if n >= min_entities else None  # the whole test set's paired test, on this bucket's counts
         rows.append({'attribute': attr, 'bucket': bucket, 'entities': n, f'f1_{a}': fa, f'f1_{b}': fb, 'delta': fb - fa,
-                     'ci_low': lo, 'ci_high': hi, 'p_value': approximate_randomization(x, y, trials, seed) if tested else np.nan})
+                     **({'ci_low': t.ci_low, 'ci_high': t.ci_high, 'p_value': t.p_value} if t else dict.fromkeys(('ci_low', 'ci_high', 'p_value'), np.nan))})
     table = pd.DataFrame(rows)
     tested = table['p_value'].notna()
     table['p_holm'] = np.nan

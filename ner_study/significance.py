@@ -12,7 +12,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['strict_spans', 'sentence_counts', 'f1_from_counts', 'PairedTest', 'approximate_randomization', 'bootstrap_interval',
-           'paired_test', 'holm']
+           'counts_test', 'paired_test', 'holm']
 
 # %% ../nbs/10_significance.ipynb #4fa32461
 def strict_spans(tags: list[str]) -> set[tuple[str, int, int]]:
@@ -99,12 +99,16 @@ def bootstrap_interval(a: np.ndarray, b: np.ndarray, trials: int = 10_000, seed:
     return float(lo), float(hi)
 
 
-def paired_test(gold: list[list[str]], pred_a: list[list[str]], pred_b: list[list[str]], trials: int = 10_000, seed: int = 0) -> PairedTest:
-    "Compare two systems' predictions of the same gold sentences: F1 of each, the difference, its p-value and 95 % interval."
-    a, b = sentence_counts(gold, pred_a), sentence_counts(gold, pred_b)
+def counts_test(a: np.ndarray, b: np.ndarray, trials: int = 10_000, seed: int = 0) -> PairedTest:
+    "The paired test of two systems' per-sentence counts (`sentence_counts`, or those of a subset of the entities): F1 of each, the difference, its p-value and 95 % interval."
     fa, fb = float(f1_from_counts(a.sum(0))), float(f1_from_counts(b.sum(0)))
     lo, hi = bootstrap_interval(a, b, trials, seed)
-    return PairedTest(fa, fb, fb - fa, approximate_randomization(a, b, trials, seed), lo, hi, len(gold), trials)
+    return PairedTest(fa, fb, fb - fa, approximate_randomization(a, b, trials, seed), lo, hi, len(a), trials)
+
+
+def paired_test(gold: list[list[str]], pred_a: list[list[str]], pred_b: list[list[str]], trials: int = 10_000, seed: int = 0) -> PairedTest:
+    "Compare two systems' predictions of the same gold sentences: F1 of each, the difference, its p-value and 95 % interval."
+    return counts_test(sentence_counts(gold, pred_a), sentence_counts(gold, pred_b), trials, seed)
 
 # %% ../nbs/10_significance.ipynb #b0c1d202
 def holm(p_values) -> np.ndarray:
