@@ -14,6 +14,11 @@ STUDY  ?=
 # time (2: each run one of the 2 cores; the per-model reports are the comparison's fold-1 runs of lstm and bert, reused)
 FOLDS   ?= auto
 WORKERS ?= 2
+# test sets from elsewhere, only scored, in both kinds of report, with a type map where the label sets differ, e.g.
+# make reports EXTRA_TESTS=../shared/data/wnut17 TYPE_MAP=data/wnut16-to-wnut17.types (W-NUT 2017's test split)
+EXTRA_TESTS ?=
+TYPE_MAP    ?=
+EXTRA := $(if $(EXTRA_TESTS),-p extra_tests $(EXTRA_TESTS)) $(if $(TYPE_MAP),-p type_map $(TYPE_MAP))
 export PATH := $(abspath $(BIN)):$(PATH)
 
 # how the notebooks in nbs/ run, both when their outputs are stored (make notebooks) and when nbval checks them (make test):
@@ -27,7 +32,7 @@ REFERENCE_NUMERICS := OMP_NUM_THREADS=1
 endif
 NB_ENV := IN_TEST=1 TQDM_DISABLE=1 PYTHONHASHSEED=0 $(REFERENCE_NUMERICS)
 
-.PHONY: install lock load-check reports reproduce reference notebooks test lint test-export test-notebooks test-pytest test-slurm test-gpu clean
+.PHONY: FORCE install lock load-check reports reproduce reference notebooks test lint test-export test-notebooks test-pytest test-slurm test-gpu clean
 
 install: $(VENV)/.installed
 
@@ -52,14 +57,22 @@ reports: install load-check reports/index.html reports/lstm.html reports/bert.ht
 load-check: install
 	@$(BIN)/python -c "from ner_study.machine import busy_warning; w = busy_warning(); print(w) if w else None"
 
-reports/index.html: nbs/compare.ipynb $(VENV)/.installed
+# the parameters the reports were made with: a report is made again when they change (make reports FOLDS=5 after make
+# reports), not only when a notebook does
+REPORT_PARAMS := corpus $(CORPUS) folds $(FOLDS) workers $(WORKERS) $(EXTRA) study $(STUDY) per-model $(PARAMS)
+reports/.params: FORCE
 	@mkdir -p reports
-	$(BIN)/papermill nbs/compare.ipynb reports/.index.tmp.ipynb -p corpus $(CORPUS) -p folds $(FOLDS) -p workers $(WORKERS) $(STUDY)
+	@$(file > reports/.params.new,$(REPORT_PARAMS)) if cmp -s reports/.params.new $@; then rm reports/.params.new; else mv reports/.params.new $@; fi
+FORCE:
+
+reports/index.html: nbs/compare.ipynb reports/.params $(VENV)/.installed
+	@mkdir -p reports
+	$(BIN)/papermill nbs/compare.ipynb reports/.index.tmp.ipynb -p corpus $(CORPUS) -p folds $(FOLDS) -p workers $(WORKERS) $(EXTRA) $(STUDY)
 	mv reports/.index.tmp.ipynb reports/index.ipynb
 	$(BIN)/ner-study render reports/index.ipynb
 
 reports/%.html: nbs/train.ipynb reports/index.html $(VENV)/.installed
-	$(BIN)/papermill nbs/train.ipynb reports/.$*.tmp.ipynb -p model $* -p corpus $(CORPUS) -p folds $(FOLDS) -p fold 0 $(PARAMS)
+	$(BIN)/papermill nbs/train.ipynb reports/.$*.tmp.ipynb -p model $* -p corpus $(CORPUS) -p folds $(FOLDS) -p fold 0 $(EXTRA) $(PARAMS)
 	mv reports/.$*.tmp.ipynb reports/$*.ipynb
 	$(BIN)/ner-study render reports/$*.ipynb
 

@@ -13,10 +13,10 @@ import pandas as pd
 
 from .errors import surface
 from .experiment import title
-from .significance import counts_test, f1_from_counts, holm, strict_spans
+from .significance import bootstrap_interval, counts_test, f1_from_counts, holm, strict_spans
 
 # %% auto #0
-__all__ = ['ATTRIBUTES', 'TrainingStats', 'bucket_counts', 'bucket_table', 'bucket_words']
+__all__ = ['ATTRIBUTES', 'TrainingStats', 'bucket_counts', 'bucket_table', 'bucket_words', 'bucket_f1_table']
 
 # %% ../nbs/11a_buckets.ipynb #bk000005
 ATTRIBUTES = {  # attribute → its buckets in order, and whether it is an entity's or a sentence's
@@ -101,3 +101,16 @@ def bucket_words(table: pd.DataFrame, a: str, b: str, alpha: float = 0.05) -> st
     wins = [(title(m), part(won(sign))) for m, sign in ((b, 1), (a, -1)) if len(won(sign))]
     if not wins: return head + f'in none is {title(a)} or {title(b)} significantly ahead at α = {alpha:g}.'
     return head + ' '.join(f'{m} is significantly ahead in {w}.' for m, w in wins)
+
+# %% ../nbs/11a_buckets.ipynb #bk000014
+def bucket_f1_table(stats: list[TrainingStats], tokens: list[list[str]], gold: list[list[str]], pred: list[list[str]],
+                    trials: int = 2000, seed: int = 0) -> pd.DataFrame:
+    "One model, one row per (attribute, bucket): gold, predicted and correct entities in it, precision, recall and F1, and F1's 95 % bootstrap interval over sentences (blank for an empty bucket)."
+    rows = []
+    for (attr, bucket), x in bucket_counts(stats, tokens, gold, pred).items():
+        correct, marked, n = (int(v) for v in x.sum(0))
+        lo, hi = bootstrap_interval(np.zeros_like(x), x, trials, seed) if marked + n else (np.nan, np.nan)  # F1(x) − F1(nothing) = F1(x)
+        rows.append({'attribute': attr, 'bucket': bucket, 'entities': n, 'predicted': marked, 'correct': correct,
+                     'precision': correct / marked if marked else np.nan, 'recall': correct / n if n else np.nan,
+                     'f1': float(f1_from_counts(x.sum(0))), 'ci_low': lo, 'ci_high': hi})
+    return pd.DataFrame(rows)

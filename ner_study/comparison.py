@@ -16,6 +16,7 @@ from . import folds, tables, verdict
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .buckets import TrainingStats, bucket_table, bucket_words
 from .errors import disagreements, type_confusion
+from .extra_tests import ExtraTest, extra_predictions, extra_test_shown, extra_test_table, extra_test_words, read_extra_tests
 from .experiment import contestants_table, title
 from .report import disagreement_html
 from .study import StudyConfig, StudyRun, run_study
@@ -23,16 +24,21 @@ from .tuning import best_settings, best_trials, tune_study, tuning_curves, tunin
 from .workers import Workers
 
 # %% auto #0
-__all__ = ['grow_top_seeds', 'compare_study', 'epsilon_words', 'Comparison']
+__all__ = ['headline_pair', 'grow_top_seeds', 'compare_study', 'epsilon_words', 'Comparison']
 
 # %% ../nbs/12e_comparison.ipynb #7ab3e006
+def headline_pair(cfg: StudyConfig, rt: pd.DataFrame) -> tuple[str, str]:
+    "The two contestants of the headline: those asked for (`pair`), else the best of each family on dev (`best_of_families`)."
+    return tuple(cfg.pair) if cfg.pair else tuple(verdict.best_of_families(rt, cfg.ladders()))
+
+
 def grow_top_seeds(cfg: StudyConfig, corpus: Corpus, runs: list[StudyRun], workers: Workers, progress: bool = True,
                    max_seeds: int = 20) -> tuple[list[StudyRun], StudyConfig, dict]:
     "Add a seed to the families' top rungs at a time until `seed_stop_reason` stops it: the runs, the grown configuration, and what stopped it."
     spent = 0.0
     while True:
         rt = tables.runs_table(runs)
-        a, b = verdict.best_of_families(rt, cfg.ladders())
+        a, b = headline_pair(cfg, rt)
         power = verdict.pair_power(runs, corpus, a, b)
         next_cost = tables.full_runs(rt, [a, b]).groupby('model')['train_seconds'].mean().sum() * 1.25 + 20  # evaluation and process start besides
         reason = verdict.seed_stop_reason(power, verdict.pair_difference(rt, a, b), spent, cfg.seed_budget * 60, next_cost)
@@ -50,6 +56,7 @@ def grow_top_seeds(cfg: StudyConfig, corpus: Corpus, runs: list[StudyRun], worke
 def compare_study(cfg: StudyConfig, corpus: Corpus | None = None, progress: bool = True) -> Comparison:
     "Tune (with `tune_trials`), train what is missing, grow the headline pair's seeds (with `top_seeds='auto'`), all on `cfg.engine()`: the comparison."
     corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
+    extra = read_extra_tests(cfg.extra_tests, corpus.entity_types, cfg.type_map, corpus.train + corpus.dev + corpus.test)  # checked before training
     cfg = cfg.resolve_folds(corpus)
     corpora = cfg.fold_corpora(corpus)
     engine, trials, seed_stop = cfg.engine(), None, None
@@ -59,9 +66,9 @@ def compare_study(cfg: StudyConfig, corpus: Corpus | None = None, progress: bool
     runs = run_study(cfg, corpus, cfg.retrain, progress, engine)
     if cfg.auto_seeds: runs, cfg, seed_stop = grow_top_seeds(cfg, corpus, runs, engine, progress)
     if cfg.n_folds > 1:  # the pair chosen on the first fold's dev split trains on every other fold
-        pair = verdict.best_of_families(tables.runs_table(runs), cfg.ladders())
+        pair = list(headline_pair(cfg, tables.runs_table(runs)))
         runs = runs + run_study(cfg, corpus, cfg.retrain, progress, engine, fold_models=pair, first_split=False)
-    return Comparison(cfg, corpus, runs, engine, trials, seed_stop, corpora)
+    return Comparison(cfg, corpus, runs, engine, trials, seed_stop, corpora, extra)
 
 # %% ../nbs/12e_comparison.ipynb #7ab3e00a
 def epsilon_words(unit: str = 'seed') -> str:
@@ -80,6 +87,7 @@ class Comparison:
     trials: pd.DataFrame | None = field(default=None, repr=False)  # the tuning's trials (None: not tuned)
     seed_stop: dict | None = None  # what stopped the seeds from growing (None: top_seeds was not 'auto')
     fold_corpora: list[Corpus] = field(default_factory=list, repr=False)  # each fold's corpus ([corpus] on one split)
+    extra_tests: list[ExtraTest] = field(default_factory=list, repr=False)  # test sets from elsewhere (`11b_extra_tests`), only scored
 
     def __post_init__(self):
         self.fold_corpora = self.fold_corpora or [self.corpus]
@@ -87,7 +95,7 @@ class Comparison:
         self.ladders = self.config.ladders()
         self.first_runs = [r for r in self.runs if r.fold == 0]  # every contestant's: the ladder, the curves, the choice on dev
         self.first_table = tables.runs_table(self.first_runs)
-        self.pair = tuple(verdict.best_of_families(self.first_table, self.ladders))
+        self.pair = headline_pair(self.config, self.first_table)
         if self.n_folds > 1:  # the pair's runs pooled over the folds: every sentence scored once
             self.pooled, self.test_corpus = folds.pool_runs(self.runs, self.fold_corpora, list(self.pair))
             self.power = folds.fold_power(self.runs, self.fold_corpora, *self.pair)
@@ -98,7 +106,7 @@ class Comparison:
         self.significance = verdict.significance_table(self.pooled, self.test_corpus, *self.pair)
         self.headline = verdict.headline(self.pooled_table, self.significance, *self.pair, power=self.power,
                                          entities=int(self.test_corpus.summary().loc['entities', 'test']), folds=self.n_folds,
-                                         sentences=len(self.test_corpus.test))
+                                         sentences=len(self.test_corpus.test), requested=self.config.pair is not None)
 
     @property
     def n_folds(self) -> int: return len(self.fold_corpora)
@@ -115,7 +123,7 @@ class Comparison:
         if self.n_folds > 1:
             return (f"Cross-validated: every sentence of {c.name} was dealt into one of {self.n_folds} folds; every contestant trained on "
                     f"fold 1 (the ladder and the learning curves are measured on its {len(self.fold_corpora[0].test)} test sentences), and "
-                    f"the best of each family on fold 1's dev split trained on every fold, each fold with its own seed, so that the "
+                    + ('the pair asked for' if self.config.pair else "the best of each family on fold 1's dev split") + " trained on every fold, each fold with its own seed, so that the "
                     "headline scores every sentence once, by a model that never saw it"
                     + (" (the corpus comes without a test split of its own: folds are its default)." if self.config.folds != 'auto' and not c.test_given
                        else '.'))
@@ -217,6 +225,31 @@ class Comparison:
 
     def bucket_words(self) -> str: return bucket_words(self.buckets, *self.pair)
 
+    # test sets from elsewhere
+    @cached_property
+    def extra_runs(self) -> dict[str, list[StudyRun]]:
+        "The runs of the pair whose checkpoints score the extra tests: on folds each fold's first-seed run, on one split every full-data seed both have."
+        if self.n_folds > 1: return {m: [folds.fold_runs(self.runs, m, k)[0] for k in range(self.n_folds)] for m in self.pair}
+        seeds = sorted(set.intersection(*({r.seed for r in self.runs if r.model == m and r.fraction == 1.0} for m in self.pair)))
+        return {m: [next(r for r in self.runs if r.model == m and r.fraction == 1.0 and r.seed == s) for s in seeds] for m in self.pair}
+
+    @cached_property
+    def extra_table(self) -> pd.DataFrame | None:
+        "The pair in-domain and on each extra test (`extra_test_table`), scored by the `extra_runs` (None without extra tests)."
+        if not self.extra_tests: return None
+        in_preds = ({m: [self.first_seed[m].test_pred] for m in self.pair} if self.n_folds > 1 else
+                    {m: [r.test_pred for r in runs] for m, runs in self.extra_runs.items()})  # the same runs' predictions of the corpus
+        extra = {t.name: {m: [extra_predictions(r.run_dir, t) for r in runs] for m, runs in self.extra_runs.items()} for t in self.extra_tests}
+        return extra_test_table(self.extra_tests, self.test_corpus.name, [s.tags for s in self.test_corpus.test], in_preds, extra,
+                                *self.pair, seed=self.config.first_seed)
+
+    def extra_shown(self) -> pd.DataFrame: return extra_test_shown(self.extra_table, *self.pair)
+
+    def extra_words(self) -> str:
+        "Each extra test's verdict and each contestant's loss (`extra_test_words`), after the type map in a line."
+        return (f"Type map: {self.extra_tests[0].type_map.words(self.corpus.entity_types)}.\n\n"
+                + extra_test_words(self.extra_table, *self.pair))
+
     @cached_property
     def first_seed(self) -> dict[str, StudyRun]:
         "The pair's runs (on folds: pooled) with the first seed: the ones the type confusions and disagreements show."
@@ -306,6 +339,7 @@ class Comparison:
                'disagreements': self.disagreements, **{f'type_confusion_{m}': cm.reset_index() for m, cm in self.type_confusions.items()}}
         if self.trials is not None: out |= {'tuning_trials': self.trials, 'tuning_curves': self.tuning_curves}
         if self.stability is not None: out |= {'folds': self.stability}
+        if self.extra_table is not None: out |= {'extra_tests': self.extra_table}
         return out | {'buckets': self.buckets}
 
     def save_tables(self, folder: str | Path | None = None) -> list[Path]:

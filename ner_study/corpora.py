@@ -25,7 +25,7 @@ from .tags import Sentence, detect_scheme, iob2_spans, split_tag, to_iob2
 # %% auto #0
 __all__ = ['HUB_HOST', 'DEFAULT_FOLDS', 'CorpusError', 'ReadReport', 'read_conll', 'read_conll_documents', 'read_kaggle_csv',
            'labels_of', 'Corpus', 'CorpusSpec', 'bundled_wnut16_path', 'read_corpus_file', 'hub_unreachable',
-           'load_hub_corpus', 'load_corpus', 'auto_folds', 'fold_corpus', 'write_slice']
+           'load_hub_corpus', 'load_corpus', 'auto_folds', 'fold_corpus', 'write_conll', 'write_slice']
 
 # %% ../nbs/00b_corpora.ipynb #08e5b23a
 class CorpusError(ValueError):
@@ -373,6 +373,12 @@ def fold_corpus(spec: CorpusSpec) -> Corpus:
                   all_labels=labels_of(sentences)).check_labels()
 
 # %% ../nbs/00b_corpora.ipynb #31af4e9f
+def write_conll(sentences: list[Sentence], path: str | Path) -> str:
+    "Write `sentences` to `path` as a CoNLL file (word, tab, tag; a blank line after each sentence), which `read_conll` reads back; the path."
+    Path(path).write_text(''.join(''.join(f'{w}\t{t}\n' for w, t in zip(s.tokens, s.tags)) + '\n' for s in sentences), encoding='utf-8')
+    return str(path)
+
+
 def write_slice(corpus: Corpus, folder: str | Path, train: int = 300, dev: int = 40, test: int = 40) -> str:
     "Write the first `train` training sentences and up to `dev`/`test` dev and test sentences with tags train has to `folder` as CoNLL files; the folder, for `load_corpus`."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
@@ -380,6 +386,5 @@ def write_slice(corpus: Corpus, folder: str | Path, train: int = 300, dev: int =
     known = {t for s in head for t in s.tags}
     fits = lambda sents, n: [s for s in sents if set(s.tags) <= known][:n]
     for name, sents in (('train', head), ('dev', fits(corpus.dev, dev)), ('test', fits(corpus.test, test))):
-        text = ''.join(''.join(f'{w}\t{t}\n' for w, t in zip(s.tokens, s.tags)) + '\n' for s in sents)
-        (folder / f'{name}.conll').write_text(text, encoding='utf-8')
+        write_conll(sents, folder / f'{name}.conll')
     return str(folder)

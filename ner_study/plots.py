@@ -19,7 +19,8 @@ sns.set_theme(style='whitegrid', context='notebook')
 # %% auto #0
 __all__ = ['plot_corpus', 'plot_curves', 'plot_f1_per_type', 'plot_confusion', 'plot_ladder', 'plot_seed_scores', 'plot_per_type',
            'plot_costs', 'plot_learning_curves', 'plot_buckets', 'plot_error_kinds', 'plot_type_confusion',
-           'plot_tuning_curves', 'plot_fold_differences', 'plot_bucket_differences']
+           'plot_tuning_curves', 'plot_fold_differences', 'plot_bucket_differences', 'plot_bucket_f1',
+           'plot_extra_tests']
 
 # %% ../nbs/13a_plots.ipynb #a17b5a8c
 def plot_corpus(summary: pd.DataFrame) -> plt.Figure:
@@ -235,5 +236,41 @@ def plot_bucket_differences(table: pd.DataFrame, a: str, b: str) -> plt.Figure:
     for ax in axes.flat[len(attrs):]: ax.set_visible(False)
     fig.supxlabel(f'test F1 in the bucket, {title(b)} − {title(a)} (points)', fontsize=10)
     fig.suptitle('Where each is ahead: the difference per bucket (entities in brackets; filled: significant after Holm)')
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/13a_plots.ipynb #xt100002
+def plot_bucket_f1(table: pd.DataFrame, model: str) -> plt.Figure:
+    "One model's F1 in each bucket of `bucket_f1_table`, one panel per attribute, with its 95 % bootstrap interval (empty buckets left out)."
+    attrs = list(dict.fromkeys(table['attribute']))
+    fig, axes = plt.subplots(2, (len(attrs) + 1) // 2, figsize=(12, 5.2), sharex=True, squeeze=False)
+    for ax, attr in zip(axes.flat, attrs):
+        t = table[(table['attribute'] == attr) & table['ci_low'].notna()].reset_index(drop=True)
+        f, y = t['f1'].to_numpy(), np.arange(len(t))
+        ax.errorbar(f, y, xerr=[f - t['ci_low'].to_numpy(), t['ci_high'].to_numpy() - f], fmt='o', c='k', ecolor='grey', lw=1, ms=5)
+        ax.set_yticks(y, [f'{bk} ({n})' for bk, n in zip(t['bucket'], t['entities'])])
+        ax.set_xlim(-0.02, 1.02); ax.invert_yaxis(); ax.set_title(attr, fontsize=10)
+    for ax in axes.flat[len(attrs):]: ax.set_visible(False)
+    fig.supxlabel(f'test F1 of {title(model)} in the bucket', fontsize=10)
+    fig.suptitle('F1 per bucket with its 95 % interval (gold entities in brackets)')
+    fig.tight_layout()
+    return fig
+
+
+def plot_extra_tests(table: pd.DataFrame, a: str, b: str) -> plt.Figure:
+    "Each contestant's F1 in-domain on the types each extra test keeps and on that test (rows of `extra_test_table`): one panel per extra test, a line per contestant."
+    extra = table.index[table['kind'] == 'extra']
+    fig, axes = plt.subplots(1, len(extra), figsize=(4.2 * len(extra) + 1.6, 3.6), squeeze=False, sharey=True)
+    for ax, i in zip(axes.flat, extra):
+        inside, out = table.loc[i - 1], table.loc[i]
+        for k, m in enumerate((a, b)):
+            f = [inside[f'f1_{m}'], out[f'f1_{m}']]
+            ax.plot([0, 1], f, marker='o', c=f'C{k}', label=title(m))
+            ax.annotate(f"−{100 * (f[0] - f[1]):.1f}", (1, f[1]), xytext=(6, 0), textcoords='offset points', va='center', fontsize=8, color=f'C{k}')
+        ax.set_xticks([0, 1], ['in-domain\n(kept types)', out['test set']]); ax.set_xlim(-0.3, 1.45)
+        ax.set_title(f"{out['test set']}: {out['entities']:,} entities", fontsize=10)
+    axes.flat[0].set_ylabel('entity F1 (strict, micro)')
+    axes.flat[-1].legend(frameon=False, fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1))
+    fig.suptitle('From in-domain to text from elsewhere (the F1 each loses beside its line)', fontsize=11)
     fig.tight_layout()
     return fig

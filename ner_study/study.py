@@ -51,6 +51,7 @@ class StudyConfig:
     corpus: str = 'wnut16'
     folds: int | str = 'auto'            # every sentence tested once over this many folds; 1: the corpus's own split; 'auto': see above
     models: str | tuple = 'all'          # contestants, comma-separated, or all; kept as a tuple in ladder order
+    pair: str | tuple | None = None      # the headline's two contestants, e.g. 'lstm-crf,bert'; None: each family's best on dev
     seeds: int = 1                       # runs per contestant on the full training data: first_seed, first_seed + 1, ...
     top_seeds: int | str = 2             # runs of each family's top rung (the same seeds and more), or 'auto' (`12e_comparison`)
     seed_budget: float = 10              # minutes of extra training top_seeds='auto' may spend
@@ -71,6 +72,8 @@ class StudyConfig:
     slurm: str | None = None             # sbatch settings with cluster='slurm': 'partition=NAME,time=MINUTES,mem=GB,gpus=N,cpus=N'
     threads: int | None = None           # torch threads per run; None: torch's default with one worker, else cores / workers
     disagreement_examples: int = 12      # sentences the report shows where the two best disagree
+    extra_tests: str | None = None       # corpora only scored, never trained on: comma-separated files or folders (a folder's test file)
+    type_map: str | None = None          # with extra_tests: a file of lines 'model_type test_type'; None: the types of the same name
     tuned: dict = field(default_factory=dict, metadata={'parameter': False})  # contestant → settings tuning chose; the others keep their defaults
 
     def __post_init__(self):
@@ -80,6 +83,12 @@ class StudyConfig:
             raise ValueError(f'models={",".join(names)!r}: give two or more different contestants (or all) of '
                              f'{", ".join(CONTESTANTS)}, e.g. lstm,bert')
         self.models = tuple(m for m in CONTESTANTS if m in names)
+        if self.pair is not None:
+            pair = _listed('pair', self.pair, lambda m: str(m).strip())
+            if len(pair) != 2 or len(set(pair)) != 2 or not set(pair) <= set(self.models):
+                raise ValueError(f"pair={self.pair!r}: give two different contestants of the study's models ({', '.join(self.models)}), "
+                                 'e.g. lstm-crf,bert; or None for the best of each family on dev')
+            self.pair = pair
         if isinstance(self.top_seeds, str) and self.top_seeds.strip().lower() == 'auto': self.top_seeds = 'auto'
         if isinstance(self.folds, str) and self.folds.strip().lower() == 'auto': self.folds = 'auto'
         else: _whole('folds', self.folds, 1, extra=" (1: the corpus's own split), or 'auto'")
@@ -103,6 +112,13 @@ class StudyConfig:
         _whole('tune_trials', self.tune_trials, 0, extra=' (0: no tuning)')
         _whole('disagreement_examples', self.disagreement_examples, 0)
         if not isinstance(self.retrain, bool): raise ValueError(f'retrain={self.retrain!r}: expected True or False')
+        for name in ('extra_tests', 'type_map'):  # exist now; their types are checked against the corpus's when it is read
+            paths = getattr(self, name)
+            if paths is None: continue
+            if not isinstance(paths, str) or not paths.strip(): raise ValueError(f'{name}={paths!r}: expected a path, or None')
+            for p in paths.split(',') if name == 'extra_tests' else [paths]:
+                if p.strip() and not Path(p.strip()).expanduser().exists(): raise ValueError(f'{name}={paths!r}: {p.strip()}: no such file or folder')
+        if self.type_map is not None and self.extra_tests is None: raise ValueError(f'type_map={self.type_map!r}: give extra_tests too')
         for name in ('tables_dir', 'output_dir'):
             if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
                 raise ValueError(f'{name}={getattr(self, name)!r}: expected a folder')

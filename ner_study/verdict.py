@@ -131,6 +131,7 @@ class Headline:
     busy: str = ''                   # a sentence when some of the runs behind the costs trained on a busy machine
     folds: int = 1                   # > 1: the runs are pooled over folds (`12d_folds`), every sentence scored once
     sentences: int = 0               # test sentences (on folds: every sentence of the corpus)
+    requested: bool = False          # the pair was asked for (StudyConfig.pair), not chosen as each family's best on dev
 
     @property
     def difference(self) -> float: return self.mean[self.win] - self.mean[self.lose]
@@ -171,8 +172,9 @@ class Headline:
         return headline_box(f'{title(a)} or {title(b)} on {corpus_name}?',
                             f'test entity F1 {self.score(self.win)} vs {self.score(self.lose)}',
                             f'{self.seeds_words()}; {self.entities:,} test entities{floor}',
-                            f"{title(self.win)} is ahead by {100 * self.difference:.1f} F1 points{tests}. Each family's contestant "
-                            'is its best on dev; the ladder below shows what each ingredient adds.')
+                            f"{title(self.win)} is ahead by {100 * self.difference:.1f} F1 points{tests}. "
+                            + ('The two were asked for (the pair parameter)' if self.requested else "Each family's contestant is its best on dev")
+                            + '; the ladder below shows what each ingredient adds.')
 
     def paragraph(self) -> str:
         "A markdown paragraph: the winner, the margin, the paired tests (and, for a tie, what the test set and the seeds could detect), the cost ratios."
@@ -198,7 +200,7 @@ class Headline:
 
 
 def headline(rt: pd.DataFrame, sig: pd.DataFrame, a: str, b: str, entities: int, alpha: float = 0.05,
-             power: DetectableDifference | None = None, folds: int = 1, sentences: int = 0) -> Headline:
+             power: DetectableDifference | None = None, folds: int = 1, sentences: int = 0, requested: bool = False) -> Headline:
     "The headline comparison of `a` and `b` from the runs table and their paired tests (`significance_table`: `b` minus `a`)."
     full = full_runs(rt, [a, b])
     g = full.groupby('model')
@@ -211,7 +213,7 @@ def headline(rt: pd.DataFrame, sig: pd.DataFrame, a: str, b: str, entities: int,
     cost = g[COST_COLUMNS].mean()
     return Headline((a, b), win, lose, {m: float(mean[m]) for m in (a, b)}, {m: float(sd[m]) for m in (a, b)},
                     {m: int(n[m]) for m in (a, b)}, significant, against, len(sig), float(sig['p_value'].max()) if len(sig) else None,
-                    {m: cost.loc[m].to_dict() for m in (a, b)}, entities, power, alpha, busy_note(full), folds, sentences)
+                    {m: cost.loc[m].to_dict() for m in (a, b)}, entities, power, alpha, busy_note(full), folds, sentences, requested)
 
 
 def busy_note(runs: pd.DataFrame) -> str:

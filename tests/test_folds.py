@@ -1,6 +1,6 @@
 """Cross-validated studies on tiny runs: every sentence in exactly one test fold and no sentence of a test document in its
 fold's train or dev; the pooled scores are the folds' added up; a killed cross-validated study resumes without
-retraining finished folds; and one split (`folds=1`, or the default on a corpus with a test split of its own) is the
+retraining finished folds; a test set from elsewhere is scored by every fold's model; and one split (`folds=1`, or the default on a corpus with a test split of its own) is the
 study as it was before folds."""
 import os
 import signal
@@ -13,9 +13,10 @@ import pytest
 
 from ner_study.buckets import TrainingStats
 from ner_study.comparison import compare_study
-from ner_study.corpora import CorpusSpec, load_corpus
+from ner_study.corpora import CorpusError, CorpusSpec, load_corpus, write_conll
+from ner_study.extra_tests import extra_predictions, retype
 from ner_study.metrics import evaluate_tags
-from ner_study.significance import sentence_counts, strict_spans
+from ner_study.significance import f1_from_counts, sentence_counts, strict_spans
 from ner_study.study import StudyConfig, is_finished
 
 
@@ -97,6 +98,36 @@ def test_pooled_scores_are_the_folds_added_up(killed_then_resumed):
     unseen_pooled = sum(TrainingStats.of(c.train).entity_buckets(s.tokens, sp)['entity frequency'] == '0'
                         for c in cmp.fold_corpora for s in c.test for sp in strict_spans(s.tags))
     assert 0 < unseen_in_fold_1 < unseen_pooled == cmp.buckets.set_index(['attribute', 'bucket']).loc[('entity frequency', '0'), 'entities']
+
+
+def test_extra_tests_on_folds_are_scored_by_every_folds_model(killed_then_resumed, tmp_path):
+    "A test set from elsewhere (W-NUT 2016 sentences the slice lacks, *other* renamed *misc*; no type map: the types of the same name)."
+    cfg, _ = killed_then_resumed
+    sents = [s._replace(tags=retype(s.tags, {t: 'misc' if t == 'other' else t for t in load_corpus().entity_types})) for s in load_corpus().train[-40:]]
+    cmp = compare_study(replace(cfg, extra_tests=write_conll(sents, tmp_path / 'elsewhere.conll')), progress=False)
+    assert not any(r.trained_now for r in cmp.runs)
+    (test,) = cmp.extra_tests
+    row = cmp.extra_table.set_index('kind').loc['extra']
+    misc = sum(t == 'misc' for s in sents for t, *_ in strict_spans(s.tags))
+    assert misc and row['gold_dropped'] == misc and row['entities'] == sum(len(strict_spans(s.tags)) for s in sents) - misc
+    assert row['runs'] == 3 and row['shared_sentences'] == 0 and 'other' not in test.mapping
+    files = [next((r.run_dir / 'extra_tests').glob('elsewhere-*.json')) for m in cmp.pair for r in cmp.extra_runs[m]]
+    assert len(files) == 6, 'one prediction file in each fold run of the pair'
+    for m in cmp.pair:  # F1 of all three fold models' predictions together, in the test set's types
+        counts = sum(sentence_counts(test.gold, test.scored(extra_predictions(r.run_dir, test))).sum(0) for r in cmp.extra_runs[m])
+        assert abs(row[f'f1_{m}'] - f1_from_counts(counts)) < 1e-12
+    stamps = [f.stat().st_mtime_ns for f in files]
+    again = compare_study(replace(cfg, extra_tests=str(tmp_path / 'elsewhere.conll')), progress=False)
+    assert again.extra_table.equals(cmp.extra_table) and [f.stat().st_mtime_ns for f in files] == stamps, 'read back, not predicted again'
+
+
+def test_a_bad_type_map_stops_the_comparison_before_anything_trains(tmp_path, wnut_slice):
+    extra = write_conll(load_corpus().train[-10:], tmp_path / 'elsewhere.conll')
+    (tmp_path / 'map.types').write_text('other -\nother -\n')
+    cfg = StudyConfig(corpus=wnut_slice, output_dir=str(tmp_path / 'runs'), extra_tests=extra, type_map=str(tmp_path / 'map.types'), **PARAMS)
+    with pytest.raises(CorpusError, match=r"map\.types:2: 'other' is mapped twice \(first on line 1\)"):
+        compare_study(cfg, progress=False)
+    assert not (tmp_path / 'runs').exists()
 
 
 def test_one_split_is_the_study_of_before_folds(wnut_slice, tmp_path):

@@ -14,7 +14,7 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from ner_study.corpora import CorpusError, load_corpus
+from ner_study.corpora import CorpusError, load_corpus, write_conll
 from ner_study.tags import iob2_spans
 from ner_study.tags import to_iob2
 from ner_study.experiment import CONTESTANTS, CheckpointError, experiment_from_params, load_tagger, run_experiment
@@ -107,6 +107,7 @@ def test_the_reports_parameters_are_the_librarys():
     run = {k: p.default for k, p in inspect.signature(experiment_from_params).parameters.items()}
     train = notebook_parameters(TRAIN_NB)
     assert train.pop('retrain') is False  # the report's own: train again instead of reusing the finished run
+    assert train.pop('extra_tests') is None and train.pop('type_map') is None  # and its test sets from elsewhere, which training never sees
     assert mismatches(train, {k: run[k] for k in run.keys() - {'patience', 'min_steps'}}) == []
 
 
@@ -118,6 +119,17 @@ def test_unknown_model_fails_in_first_code_cells(tmp_path):
     failed = [i for i, c in enumerate(nb.cells) if c.cell_type == 'code' and any(o.get('output_type') == 'error' for o in c.get('outputs', []))]
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == 'code']
     assert failed and code_cells.index(failed[0]) <= 4, 'the parameters are checked before anything slow'
+
+
+def test_a_bad_type_map_fails_in_first_code_cells_naming_its_line(tmp_path, wnut_slice):
+    extra = write_conll(load_corpus(wnut_slice).test, tmp_path / 'elsewhere.conll')
+    (tmp_path / 'map.types').write_text('# W-NUT 2016 onto another corpus\ngeo-loc place\n')
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        _run_report(tmp_path, model='lstm', corpus=wnut_slice, extra_tests=extra, type_map=str(tmp_path / 'map.types'))
+    assert f"{tmp_path / 'map.types'}:2: 'place' is not a type of the test set" in str(err.value)
+    nb = nbformat.read(tmp_path / 'lstm.ipynb', as_version=4)
+    failed = [i for i, c in enumerate(nb.cells) if c.cell_type == 'code' and any(o.get('output_type') == 'error' for o in c.get('outputs', []))]
+    assert [c for c in nb.cells if c.cell_type == 'code'].index(nb.cells[failed[0]]) <= 4, 'checked before anything trains'
 
 
 @pytest.mark.parametrize('params, needle', [(dict(epochs=-1), 'epochs'), (dict(lr=0), 'lr'), (dict(batch_size='big'), 'batch_size'),
@@ -179,17 +191,19 @@ def test_bert_with_crf_emits_only_well_formed_iob2(tmp_path):
 
 
 def test_comparison_report_renders_as_a_document(tmp_path, wnut_slice):
-    "The comparison in miniature (two cheap contestants, two tuning trials each, one seed, one epoch, on two workers): the same reader's checks as the per-model reports."
+    "The comparison in miniature (two cheap contestants, two tuning trials each, one seed, one epoch, on two workers, a test set from elsewhere): the same reader's checks as the per-model reports."
     out = tmp_path / 'index.ipynb'
     pm.execute_notebook(str(ROOT / 'nbs' / 'compare.ipynb'), str(out), cwd=str(ROOT), progress_bar=False, kernel_name='python3',
                         parameters=dict(corpus=wnut_slice, models='lstm-word,lstm-crf', seeds=1, top_seeds=1, fractions='1', epochs=1,
                                         max_train_sentences=32, output_dir=str(tmp_path / 'runs'), tables_dir=str(tmp_path / 'tables'),
-                                        workers=2, threads=1, tune_trials=2))
+                                        workers=2, threads=1, tune_trials=2,
+                                        extra_tests=write_conll(load_corpus().train[-30:], tmp_path / 'elsewhere.conll')))
     r = subprocess.run([sys.executable, '-m', 'ner_study.cli', 'render', str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     html = out.with_suffix('.html').read_text(encoding='utf-8')
     check_report_html(html)
     assert 'The ladder' in html and 'BiLSTM-CRF' in html
+    assert '<strong>elsewhere</strong> (30 sentences' in html and 'the types of the same name in both' in html  # scored, no type map
     assert 'torch threads per run: 1; the runs trained now: 2 at a time, as child processes of this machine' in html
     assert 'Every contestant trained with its best of 2 random draws' in html and re.search(r'Figure \d+\. Expected best dev F1', html)
     trials = pd.read_csv(tmp_path / 'tables' / 'tuning_trials.csv')
