@@ -238,7 +238,7 @@ def extra_test_shown(table: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
                          '95 % interval': [f'[{100 * lo:+.1f}, {100 * hi:+.1f}]' for lo, hi in zip(table['ci_low'], table['ci_high'])],
                          'p': [f'< {2 / n:.1g}' if p <= 1 / (n + 1) + 1e-15 else f'{p:.2g}' for p, n in zip(table['p_value'], table['trials'])],
                          'test floor': points('test_floor'), f'{title(a)} loses': points(f'loss_{a}'), f'{title(b)} loses': points(f'loss_{b}')}
-                        ).set_index(table['test set']).fillna('')
+                        ).set_index(table['test set']).astype(object).fillna('')
 
 # %% ../nbs/11b_extra_tests.ipynb #xt000022
 def model_extra_table(tests: list[ExtraTest], in_domain: str, gold: list[list[str]], pred: list[list[str]], extra_preds: dict[str, list],
