@@ -22,7 +22,7 @@ from .experiment import load_tagger, title
 from .files import write_json_atomic
 from .learner import predict_tags
 from .power import detectable_difference
-from .significance import bootstrap_interval, counts_test, f1_from_counts, sentence_counts, strict_spans
+from .significance import at_shuffle_floor, bootstrap_interval, counts_test, f1_from_counts, sentence_counts, strict_spans
 from .tags import Sentence
 
 # %% auto #0
@@ -119,6 +119,11 @@ class ExtraTest:
         kept = set(self.mapping.values())
         return Counter(typ for s in self.sentences for typ, _, _ in strict_spans(s.tags) if typ not in kept)
 
+    def kept_in_domain(self, tags: list[list[str]]) -> list[list[str]]:
+        "In-domain tags (the model's types) with only the entities of types that have a counterpart here: the in-domain test on the same types."
+        kept = {m: m for m in self.mapping}
+        return [retype(t, kept) for t in tags]
+
     def scored(self, pred: list[list[str]]) -> list[list[str]]:
         "A model's predictions (in its types) in this test set's types, entities of types without a counterpart taken out."
         mapping = self.mapping
@@ -183,9 +188,8 @@ def extra_test_table(tests: list[ExtraTest], in_domain: str, gold: list[list[str
     from in-domain on those types. `in_preds[m]`: `m`'s in-domain predictions, one list per run; `extra_preds[test][m]`: the same runs' of each test."""
     rows = [pair_scores(f'{in_domain} (in-domain)', gold, in_preds[a], in_preds[b], a, b, trials, seed) | {'kind': 'in-domain'}]
     for t in tests:
-        kept = {m: m for m in t.mapping}  # the model types with a counterpart here
-        inside = pair_scores(f'{in_domain} (in-domain), the types {t.name} keeps', [retype(g, kept) for g in gold],
-                             *[[[retype(p, kept) for p in run] for run in in_preds[m]] for m in (a, b)], a, b, trials, seed)
+        inside = pair_scores(f'{in_domain} (in-domain), the types {t.name} keeps', t.kept_in_domain(gold),
+                             *[[t.kept_in_domain(run) for run in in_preds[m]] for m in (a, b)], a, b, trials, seed)
         preds = {m: [t.scored(p) for p in extra_preds[t.name][m]] for m in (a, b)}
         out = pair_scores(t.name, t.gold, preds[a], preds[b], a, b, trials, seed)
         dropped_pred = {m: np.mean([sum(len(strict_spans(p)) for p in run) - sum(len(strict_spans(q)) for q in scored)
@@ -206,7 +210,7 @@ def extra_test_table(tests: list[ExtraTest], in_domain: str, gold: list[list[str
 def extra_test_words(table: pd.DataFrame, a: str, b: str, alpha: float = 0.05) -> str:
     "A markdown paragraph per extra test: the headline on it (both F1, the difference, the paired test, the test-set floor) and what each contestant loses from in-domain."
     home, parts = table.iloc[0], []
-    p = lambda r: f'p < {2 / r.trials:.1g}' if r.p_value <= 1 / (r.trials + 1) + 1e-15 else f'p = {r.p_value:.2g}'  # at the shuffles' floor: a bound
+    p = lambda r: f'p < {2 / r.trials:.1g}' if at_shuffle_floor(r.p_value, r.trials) else f'p = {r.p_value:.2g}'
     verdict = lambda r: ((f"{title(b) if r.delta > 0 else title(a)} is ahead by {100 * abs(r.delta):.1f} F1 points" if r.delta else 'the two tie')
                          + f" ({r[f'f1_{a}']:.3f} for {title(a)}, "
                          f"{r[f'f1_{b}']:.3f} for {title(b)}; 95 % interval of {title(b)} − {title(a)} [{100 * r.ci_low:+.1f}, {100 * r.ci_high:+.1f}]), "
@@ -236,7 +240,7 @@ def extra_test_shown(table: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     return pd.DataFrame({'entities': table['entities'], 'runs': table['runs'], f'F1 {title(a)}': table[f'f1_{a}'].round(3),
                          f'F1 {title(b)}': table[f'f1_{b}'].round(3), 'Δ points': points('delta'),
                          '95 % interval': [f'[{100 * lo:+.1f}, {100 * hi:+.1f}]' for lo, hi in zip(table['ci_low'], table['ci_high'])],
-                         'p': [f'< {2 / n:.1g}' if p <= 1 / (n + 1) + 1e-15 else f'{p:.2g}' for p, n in zip(table['p_value'], table['trials'])],
+                         'p': [f'< {2 / n:.1g}' if at_shuffle_floor(p, n) else f'{p:.2g}' for p, n in zip(table['p_value'], table['trials'])],
                          'test floor': points('test_floor'), f'{title(a)} loses': points(f'loss_{a}'), f'{title(b)} loses': points(f'loss_{b}')}
                         ).set_index(table['test set']).astype(object).fillna('')
 
@@ -251,8 +255,7 @@ def model_extra_table(tests: list[ExtraTest], in_domain: str, gold: list[list[st
                 'ci_low': lo, 'ci_high': hi, **extra}
     rows = [scores(f'{in_domain} (in-domain)', gold, pred, 'in-domain')]
     for t in tests:
-        kept = {m: m for m in t.mapping}
-        inside = scores(f'{in_domain} (in-domain), the types {t.name} keeps', [retype(g, kept) for g in gold], [retype(p, kept) for p in pred],
+        inside = scores(f'{in_domain} (in-domain), the types {t.name} keeps', t.kept_in_domain(gold), t.kept_in_domain(pred),
                         'in-domain, kept types')
         out = scores(t.name, t.gold, t.scored(extra_preds[t.name]), 'extra', gold_dropped=sum(t.dropped_gold().values()),
                      shared_sentences=t.shared_sentences)

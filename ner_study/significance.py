@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 # %% auto #0
-__all__ = ['strict_spans', 'sentence_counts', 'f1_from_counts', 'PairedTest', 'approximate_randomization', 'bootstrap_interval',
-           'counts_test', 'paired_test', 'holm']
+__all__ = ['strict_spans', 'sentence_counts', 'f1_from_counts', 'at_shuffle_floor', 'PairedTest', 'approximate_randomization',
+           'bootstrap_interval', 'counts_test', 'paired_test', 'holm']
 
 # %% ../nbs/10_significance.ipynb #4fa32461
 def strict_spans(tags: list[str]) -> set[tuple[str, int, int]]:
@@ -43,6 +43,11 @@ def f1_from_counts(counts: np.ndarray) -> np.ndarray:
     return np.divide(2 * c[..., 0], denom, out=np.zeros_like(denom), where=denom > 0)
 
 # %% ../nbs/10_significance.ipynb #d46f472a
+def at_shuffle_floor(p_value: float, trials: int) -> bool:
+    "Whether an approximate-randomisation p-value is the smallest its `trials` shuffles can give, 1/(trials + 1): no shuffle reached the observed difference, so the p-value is a bound (say p < 2/trials)."
+    return p_value <= 1 / (trials + 1) + 1e-15
+
+
 @dataclass
 class PairedTest:
     "Result of comparing system b with system a on the same sentences."
@@ -59,7 +64,7 @@ class PairedTest:
         "The result as a sentence a reader can quote."
         better, worse = (b, a) if self.delta >= 0 else (a, b)
         f_better, f_worse = max(self.f1_a, self.f1_b), min(self.f1_a, self.f1_b)
-        at_floor = self.p_value <= 1 / (self.trials + 1) + 1e-15
+        at_floor = at_shuffle_floor(self.p_value, self.trials)
         how_often = (f'in fewer than 1 of {self.trials:,} shuffles' if at_floor else f'in {self.p_value:.1%} of shuffles')
         p = f'p < {2 / self.trials:.1g}' if at_floor else f'p = {self.p_value:.3g}'
         verdict = (f'significant at the {alpha:.0%} level' if self.p_value < alpha else
