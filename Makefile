@@ -1,24 +1,26 @@
-# ner-study: `make reports` builds both model reports from a fresh clone, `make test` runs every test.
+# ner-study: `make reports` runs the study (ner-study compare) from a fresh clone, `make test` runs every test.
 # Both install what they need into .venv first (CPU build of torch pinned: an unpinned torch pulls CUDA).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 UV     ?= uv==0.13.9
-# the corpus of every report, e.g. make reports CORPUS=../shared/data/wnut17
+# the corpus of every report, e.g. make reports CORPUS=data/mycorpus
 CORPUS ?= wnut16
-# extra papermill parameters: PARAMS for the per-model reports, STUDY for the comparison (make reports STUDY="-p seeds 2")
-PARAMS ?=
+# more options of ner-study compare (make reports STUDY="--seeds 2" or STUDY=--quick; ner-study compare --help lists them)
 STUDY  ?=
 # the comparison's folds (auto: 8 for a corpus without a test split of its own, its own split otherwise) and its runs at a
-# time (2: each run one of the 2 cores; the per-model reports are the comparison's fold-1 runs of lstm and bert, reused)
+# time (2: each run one of the 2 cores; the per-model reports are the comparison's fold-1 runs of the pair, reused)
 FOLDS   ?= auto
 WORKERS ?= 2
 # test sets from elsewhere, only scored, in both kinds of report, with a type map where the label sets differ, e.g.
-# make reports EXTRA_TESTS=../shared/data/wnut17 TYPE_MAP=data/wnut16-to-wnut17.types (W-NUT 2017's test split)
+# make reports EXTRA_TESTS=data/wnut17 TYPE_MAP=data/wnut16-to-wnut17.types (W-NUT 2017's test split: docs/corpora.md)
 EXTRA_TESTS ?=
 TYPE_MAP    ?=
-EXTRA := $(if $(EXTRA_TESTS),-p extra_tests $(EXTRA_TESTS)) $(if $(TYPE_MAP),-p type_map $(TYPE_MAP))
+EXTRA := $(if $(EXTRA_TESTS),--extra-tests $(EXTRA_TESTS)) $(if $(TYPE_MAP),--type-map $(TYPE_MAP))
+# make test SLURM=1 also runs the SLURM tests on a one-node cluster it installs (apt-get) and starts on this machine; without
+# it they skip: make test changes nothing outside the checkout unless asked (.ci/run asks)
+SLURM ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
 # how the notebooks in nbs/ run, both when their outputs are stored (make notebooks) and when nbval checks them (make test):
@@ -32,7 +34,7 @@ REFERENCE_NUMERICS := OMP_NUM_THREADS=1
 endif
 NB_ENV := IN_TEST=1 TQDM_DISABLE=1 PYTHONHASHSEED=0 $(REFERENCE_NUMERICS)
 
-.PHONY: FORCE install lock load-check reports reproduce reference notebooks test lint test-export test-notebooks test-pytest test-slurm test-gpu clean
+.PHONY: install lock load-check reports report-notebooks costs reproduce reference notebooks test lint test-export test-notebooks test-pytest test-slurm test-gpu clean
 
 install: $(VENV)/.installed
 
@@ -48,33 +50,28 @@ $(VENV)/.installed: settings.ini setup.py constraints.txt
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -c constraints.txt -e ".[dev]"
 	touch $@
 
-# The comparison (reports/index.html), then one report per model (the comparison's fold-1 runs of lstm and bert, read
-# from runs/), which the comparison links; each written under a temporary name and renamed, so a crash never leaves a
-# half-written report. Finished runs in runs/ are reused (STUDY="-p retrain True" retrains).
-reports: install load-check reports/index.html reports/lstm.html reports/bert.html
+# The study: ner-study compare prints its plan (runs, time on this machine, what it can detect), trains what runs/ lacks with
+# its progress on the terminal, and writes the comparison reports/index.html and one report per model of the headline pair,
+# each written under a temporary name and renamed (a crash never leaves a half-written report). Finished runs in runs/
+# are reused (STUDY=--retrain retrains); the reports are made again each time, from the runs.
+reports: install load-check
+	$(BIN)/ner-study compare $(CORPUS) --folds $(FOLDS) --workers $(WORKERS) $(EXTRA) $(STUDY)
 
 # a warning (not an error) when other processes are using the cores: the reports' training times would not be comparable
 load-check: install
 	@$(BIN)/python -c "from ner_study.machine import busy_warning; w = busy_warning(); print(w) if w else None"
 
-# the parameters the reports were made with: a report is made again when they change (make reports FOLDS=5 after make
-# reports), not only when a notebook does
-REPORT_PARAMS := corpus $(CORPUS) folds $(FOLDS) workers $(WORKERS) $(EXTRA) study $(STUDY) per-model $(PARAMS)
-reports/.params: FORCE
-	@mkdir -p reports
-	@$(file > reports/.params.new,$(REPORT_PARAMS)) if cmp -s reports/.params.new $@; then rm reports/.params.new; else mv reports/.params.new $@; fi
-FORCE:
+# maintainers, after make reports: store nbs/compare.ipynb and nbs/train.ipynb with the outputs of the default study, so that
+# jupyter lab and the repository show the real report (its runs are all in runs/: nothing trains); review the diff and commit
+report-notebooks: install
+	TQDM_DISABLE=1 $(BIN)/papermill --no-progress-bar --cwd . nbs/compare.ipynb nbs/.compare.tmp.ipynb && mv nbs/.compare.tmp.ipynb nbs/compare.ipynb
+	TQDM_DISABLE=1 $(BIN)/papermill --no-progress-bar --cwd . nbs/train.ipynb nbs/.train.tmp.ipynb -p model lstm -p folds auto -p fold 0 \
+	  && mv nbs/.train.tmp.ipynb nbs/train.ipynb
 
-reports/index.html: nbs/compare.ipynb reports/.params $(VENV)/.installed
-	@mkdir -p reports
-	$(BIN)/papermill nbs/compare.ipynb reports/.index.tmp.ipynb -p corpus $(CORPUS) -p folds $(FOLDS) -p workers $(WORKERS) $(EXTRA) $(STUDY)
-	mv reports/.index.tmp.ipynb reports/index.ipynb
-	$(BIN)/ner-study render reports/index.ipynb
-
-reports/%.html: nbs/train.ipynb reports/index.html $(VENV)/.installed
-	$(BIN)/papermill nbs/train.ipynb reports/.$*.tmp.ipynb -p model $* -p corpus $(CORPUS) -p folds $(FOLDS) -p fold 0 $(EXTRA) $(PARAMS)
-	mv reports/.$*.tmp.ipynb reports/$*.ipynb
-	$(BIN)/ner-study render reports/$*.ipynb
+# maintainers, after make reports on an idle machine: measure reference/costs.json, from which ner-study compare estimates a
+# study's wall time on any machine (each contestant's rates from runs/, this machine's speed, the study's start and report)
+costs: install
+	$(BIN)/python -m ner_study.plan runs reports/compare
 
 # retrain the runs behind the README's figures and compare each with reference/wnut16.json: exact on the reference's
 # machine, within the spread of the folds elsewhere (SET=headline: lstm and bert on fold 1, seed 42; SET=folds: both on every fold)
@@ -106,13 +103,15 @@ test-export:
 
 # nbs/*.ipynb are committed with their outputs. nbval runs every notebook again and compares each cell's outputs with the
 # stored ones, after the substitutions in nbs/sanitize.cfg (timings, temporary paths, addresses): a result that changed
-# without `make notebooks` and a commit fails here. Two notebooks at a time, one torch thread each.
+# without `make notebooks` and a commit fails here. Two notebooks at a time, one torch thread each. The two report notebooks
+# hold the default study's outputs (make report-notebooks) and are run by tests/test_report.py on miniature studies instead.
+REPORT_NOTEBOOKS := --ignore=nbs/compare.ipynb --ignore=nbs/train.ipynb
 test-notebooks:
-	$(IN_SCRATCH_TMP) $(NB_ENV) $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbs/sanitize.cfg nbs
+	$(IN_SCRATCH_TMP) $(NB_ENV) $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbs/sanitize.cfg $(REPORT_NOTEBOOKS) nbs
 
-# run every notebook in nbs/ and store its outputs (then review the diff and commit it)
+# run every notebook in nbs/ but the two reports (make report-notebooks) and store its outputs (then review the diff and commit it)
 notebooks: install
-	$(IN_SCRATCH_TMP) cd nbs && ls *.ipynb | $(NB_ENV) xargs -P 2 -I{} ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	$(IN_SCRATCH_TMP) cd nbs && ls *.ipynb | grep -v -x -e compare.ipynb -e train.ipynb | $(NB_ENV) xargs -P 2 -I{} ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=1800 {}
 
 # refresh constraints.txt with the newest versions settings.ini allows (then make notebooks, review, commit)
@@ -128,10 +127,11 @@ lock:
 test-pytest:
 	$(IN_SCRATCH_TMP) OMP_NUM_THREADS=1 $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile tests
 
-# the study's SLURM path against a real one-node cluster on this machine (tests/slurm-cluster.sh installs slurm-wlm and
-# munge with apt-get where missing, starts the daemons and stops them when the tests end; without SLURM the tests skip)
+# the study's SLURM path against a real one-node cluster on this machine, with SLURM=1 (tests/slurm-cluster.sh installs
+# slurm-wlm and munge with apt-get where missing, starts the daemons and stops them when the tests end); without it, or
+# without SLURM, the tests skip, saying how to run them
 test-slurm: install
-	$(IN_SCRATCH_TMP) OMP_NUM_THREADS=1 tests/slurm-cluster.sh $(BIN)/pytest -q -p no:cacheprovider -rs tests/test_slurm.py
+	$(IN_SCRATCH_TMP) OMP_NUM_THREADS=1 $(if $(SLURM),tests/slurm-cluster.sh,NER_STUDY_NO_SLURM="not asked for: make test SLURM=1 (or make test-slurm SLURM=1) installs slurm-wlm and munge with apt-get and starts a one-node cluster here") $(BIN)/pytest -q -p no:cacheprovider -rs tests/test_slurm.py
 
 # the CUDA path on a machine with a GPU (install a CUDA build of torch: make install TORCH=...): both families in float32 and
 # bfloat16, two workers, a GPU checkpoint on the CPU; without CUDA the tests skip, saying why

@@ -9,10 +9,15 @@ import argparse
 import json
 import os
 import sys
+import tempfile
+import threading
+import time
+from dataclasses import fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['CliError', 'build_parser', 'set_threads', 'return_large_blocks', 'user_errors', 'main']
+__all__ = ['COMPARE_DEFAULTS', 'REPO', 'CliError', 'study_option_help', 'compare_params', 'run_notebook', 'build_parser',
+           'set_threads', 'return_large_blocks', 'user_errors', 'main']
 
 # %% ../nbs/09_cli.ipynb #27247f6e
 class CliError(Exception):
@@ -155,19 +160,158 @@ def _predict(a):
         if len(chunk) >= 256 or chars >= 1_000_000: flush(); chars = 0
     flush()
 
+# %% ../nbs/09_cli.ipynb #c0a1b2c2
+COMPARE_DEFAULTS = {'workers': '2'}  # ner-study compare trains two runs at a time (make reports too); the notebook's default is one
+
+
+def study_option_help() -> dict[str, str]:
+    "Each StudyConfig field's comment in its source, as the help of its option."
+    import inspect, re
+    from ner_study.study import StudyConfig
+    out = {}
+    for line in inspect.getsource(StudyConfig).splitlines():
+        m = re.match(r'\s+(\w+): [^=]+=[^#]*#\s*(.+)$', line)
+        if m: out[m.group(1)] = m.group(2).replace('%', '%%')
+    return out
+
+# %% ../nbs/09_cli.ipynb #c0a1b2c3
+REPO = Path(__file__).resolve().parents[1] if '__file__' in globals() else Path.cwd().parent
+
+
+def _value(text: str):
+    "A command-line value as papermill's -p reads it: None, True/False, a whole number, a number, or the text."
+    low = text.strip().lower()
+    if low in ('none', 'null'): return None
+    if low in ('true', 'false'): return low == 'true'
+    for kind in (int, float):
+        try: return kind(text)
+        except ValueError: pass
+    return text
+
+
+def compare_params(a) -> dict:
+    "The study's parameters given on the command line (the options named as StudyConfig's fields, -p NAME VALUE, the corpus)."
+    from ner_study.study import StudyConfig
+    names = StudyConfig.parameters()
+    params = {n: _value(getattr(a, n)) if isinstance(getattr(a, n), str) else getattr(a, n)
+              for n in names if getattr(a, n, None) is not None}
+    for name, value in a.p or []:
+        if name not in names: raise CliError(f"-p {name}: not a parameter of the study; one of {', '.join(names)}")
+        params[name] = _value(value)
+    if a.corpus_arg: params['corpus'] = a.corpus_arg
+    return params
+
+
+def _kernel_manager():
+    "The kernel manager papermill starts the notebook's kernel with: IPC sockets (no TCP port, no warning about one)."
+    from jupyter_client.manager import AsyncKernelManager
+    class IpcKernelManager(AsyncKernelManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.transport, self.ip = 'ipc', str(Path(tempfile.mkdtemp(prefix='ner-study-kernel-')) / 'kernel')
+    return IpcKernelManager
+
+
+def run_notebook(nb: Path, out: Path, params: dict) -> None:
+    "Run notebook `nb` with papermill into `out` (atomically: written under a temporary name, then renamed), quietly."
+    import logging
+    import papermill as pm
+    logging.getLogger('papermill').setLevel(logging.ERROR)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f'.{out.stem}.tmp.ipynb')
+    try: pm.execute_notebook(str(nb), str(tmp), parameters=params, progress_bar=False, log_output=False, cwd=str(Path.cwd()),
+                             kernel_manager_class=_kernel_manager())
+    except pm.PapermillExecutionError as e:  # the notebook's own error, in one line; the partial notebook says where
+        raise CliError(f'{nb.name} stopped: {e.ename}: {e.evalue} (the executed notebook is {tmp})') from None
+    tmp.replace(out)
+
+
+def _compare(a):
+    from ner_study.corpora import CorpusSpec, load_corpus
+    from ner_study.files import write_json_atomic
+    from ner_study.plan import StudyProgress, duration, plan_words, study_plan, watch
+    from ner_study.report import render_report
+    from ner_study.study import StudyConfig
+    nb = REPO / 'nbs' / 'compare.ipynb'
+    if not nb.exists(): raise CliError(f'compare needs the comparison notebook {nb}; run it from a clone of the repository')
+    params = compare_params(a)
+    try: cfg = StudyConfig(**params)
+    except (ValueError, TypeError) as e: raise CliError(str(e)) from None
+    corpus = load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
+    say = lambda text='': print(text, file=sys.stderr, flush=True)
+    plan = study_plan(cfg, corpus, say=say)
+    full = study_plan(StudyConfig(**{**params, 'quick': False}), corpus, say=say) if cfg.quick else None
+    print(plan_words(plan, full), flush=True)  # the plan is the answer of --plan: standard output
+    if a.plan: return 0
+    say()
+    started, report = time.time(), Path(a.report_dir)
+    error, stop = [], threading.Event()
+    def study():
+        try: run_notebook(nb, report / 'index.ipynb', {**params, 'start': True})
+        except BaseException as e: error.append(e)
+        finally: stop.set()
+    worker = threading.Thread(target=study, daemon=True)
+    worker.start()
+    progress = StudyProgress(plan, started)
+    watch(progress, stop)
+    worker.join()
+    if error: raise error[0]
+    pages = [render_report(report / 'index.ipynb')]
+    resolved = cfg.resolve_folds(corpus)
+    pair = json.loads((Path(cfg.tables_dir) / 'summary.json').read_text())['headline_pair']
+    say(f'Comparison written; the per-model reports of {" and ".join(pair)} (their fold-1 runs, reused)...')
+    for model in pair:
+        exp = resolved.experiment(model, resolved.first_seed)
+        run = {'model': model, 'corpus': resolved.corpus, 'epochs': resolved.epochs, 'seed': resolved.first_seed,
+               'output_dir': resolved.output_dir, 'max_train_sentences': resolved.max_train_sentences, 'split_seed': resolved.split_seed,
+               'folds': resolved.n_folds, 'fold': 0, 'extra_tests': resolved.extra_tests, 'type_map': resolved.type_map}
+        if exp.family == 'bert': run['encoder'] = resolved.encoder
+        run_notebook(REPO / 'nbs' / 'train.ipynb', report / f'{model}.ipynb', {k: v for k, v in run.items() if v is not None})
+        pages.append(render_report(report / f'{model}.ipynb'))
+    summary = json.loads((Path(cfg.tables_dir) / 'summary.json').read_text())
+    if plan.to_train and progress.first_run_at and progress.training_done_at:  # what `make costs` measures a study's start and report by
+        write_json_atomic(Path(cfg.tables_dir) / 'timing.json', {
+            'start_seconds': progress.first_run_at - started, 'training_seconds': progress.training_done_at - progress.first_run_at,
+            'report_seconds': time.time() - progress.training_done_at, 'estimated_seconds': plan.seconds, 'runs_trained': len(plan.to_train)})
+    say(f"\n{summary['headline'].split(chr(10))[0].replace('**', '')}\n")
+    say(f"Done in {duration(time.time() - started)} (estimated {duration(plan.seconds)}): " + ', '.join(str(p) for p in pages))
+    return 0
+
 # %% ../nbs/09_cli.ipynb #6a7219af
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='ner-study', description='Train, evaluate and use the NER taggers of the study.',
+    p = argparse.ArgumentParser(prog='ner-study', description='The study of two NER tagger families on your corpus; train, evaluate and use its taggers.',
                                 epilog='Examples:\n'
+                                       '  ner-study compare --plan\n'
                                        '  ner-study train --model lstm\n'
                                        '  accelerate launch --multi_gpu --num_processes 2 -m ner_study.cli fit --model bert\n'
-                                       '  ner-study evaluate runs/<run>/best --corpus ../shared/data/wnut17\n'
+                                       '  ner-study evaluate runs/<run>/best --corpus data/wnut17\n'
                                        '  echo "Taylor Swift played in New York" | ner-study predict runs/<run>/best\n',
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--debug', action='store_true', help='show the traceback of an error (also NER_STUDY_DEBUG=1)')
     p.add_argument('--threads', help="torch threads (also NER_STUDY_THREADS): a number, or 'auto' = one per core that other processes "
                                      "leave free, measured at the start (default: 'auto' for predict, one per core otherwise)")
-    sub = p.add_subparsers(dest='command', required=True, metavar='{train,fit,evaluate,predict,reproduce,render}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{compare,train,fit,evaluate,predict,reproduce,render}')
+    c = sub.add_parser('compare', help='the study: plan, progress, the comparison report and one report per model of the headline pair',
+                       description='The comparison of the study on a corpus: its plan (runs, time on this machine, what it can detect), '
+                                   'then the runs trained with progress here, then reports/index.html and one report per model.',
+                       epilog='Examples:\n  ner-study compare --plan\n  ner-study compare --quick\n'
+                              '  ner-study compare data/mycorpus --folds 5 --workers 2\n'
+                              '  ner-study compare --pair lstm-crf,bert --extra-tests data/wnut17 --type-map data/wnut16-to-wnut17.types\n',
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument('corpus_arg', nargs='?', metavar='CORPUS', help='wnut16 (bundled, the default), a folder with train/dev/test files, '
+                                                                    'train,dev,test paths, one file, or a hub dataset id')
+    c.add_argument('--plan', action='store_true', help='print the plan and stop: nothing is trained or written')
+    c.add_argument('--report-dir', default='reports', help='where the reports go (default: reports)')
+    c.add_argument('-p', nargs=2, action='append', metavar=('NAME', 'VALUE'), help="any parameter, as papermill's -p (e.g. -p seeds 2)")
+    from ner_study.study import StudyConfig
+    helps = study_option_help()
+    for f in fields(StudyConfig):
+        if f.name not in StudyConfig.parameters() or f.name == 'corpus': continue
+        flag = '--' + f.name.replace('_', '-')
+        if f.type in ('bool', bool): c.add_argument(flag, dest=f.name, action='store_true', default=None, help=helps.get(f.name))
+        else: c.add_argument(flag, dest=f.name, default=COMPARE_DEFAULTS.get(f.name), metavar=f.name.upper(),
+                             help=helps.get(f.name, '') + (f' (default here: {COMPARE_DEFAULTS[f.name]})' if f.name in COMPARE_DEFAULTS
+                                                           else f' (default: {f.default})'))
     t = sub.add_parser('train', help='train one model with the report notebook and render reports/<model>.html')
     f = sub.add_parser('fit', help='train and evaluate one run without a report (works under accelerate launch / torchrun)')
     for cmd in (t, f):
@@ -253,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         set_threads(args.threads or os.environ.get('NER_STUDY_THREADS') or ('auto' if args.command == 'predict' else None))
         if args.command == 'predict': return_large_blocks()  # memory that follows the chunk, not the input's length
-        commands = {'train': _train, 'fit': _fit, 'evaluate': _evaluate, 'predict': _predict, 'reproduce': _reproduce, 'render': _render}
+        commands = {'compare': _compare, 'train': _train, 'fit': _fit, 'evaluate': _evaluate, 'predict': _predict, 'reproduce': _reproduce, 'render': _render}
         code = commands[args.command](args)
     except user_errors() as e:
         if debug: raise

@@ -10,6 +10,7 @@ import os
 import random
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +25,10 @@ from .files import save_tagger, torch_save_atomic, write_json_atomic
 from .machine import MachineLoad, pick_device, use_bf16
 from .metrics import Scores, evaluate_tags
 from .packed import LazyAdamW, clip_gradients
+
+with warnings.catch_warnings():  # transformers' bars use tqdm.auto, which warns once in Jupyter without ipywidgets
+    warnings.simplefilter('ignore')  # and then draws the same text bars: import it here, quietly, before transformers does
+    import tqdm.auto  # noqa: F401
 
 # %% auto #0
 __all__ = ['progress_bar', 'TrainConfig', 'seed_everything', 'predict_tags', 'mean_loss', 'evaluate_tagger', 'Tagger',

@@ -110,8 +110,16 @@ def disagreement_html(tokens: list[str], gold: list[str], preds: dict[str, list[
 # %% ../nbs/13_report.ipynb #d13a0011
 def enable_interactive_tables():
     "Embed ITables' JavaScript in the notebook (offline: no download when the report is opened); call once, before `interactive_table`."
+    import re
+
     import itables
-    itables.init_notebook_mode(all_interactive=False, connected=False)
+    from IPython.display import HTML, display
+    from IPython.utils.capture import capture_output
+    with capture_output() as shown:
+        itables.init_notebook_mode(all_interactive=False, connected=False)
+    # where scripts do not run (an untrusted notebook, a static view of the repository) ITables shows a note about its set-up
+    # instead: not about the study, so dropped; each table keeps its static copy for such views (interactive_table)
+    for out in shown.outputs: display(HTML(re.sub(r'(?s)<noscript>.*?</noscript>', '', out.data['text/html'])))
 
 
 def interactive_table(df, page_length: int = 25) -> HTML:

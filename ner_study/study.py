@@ -13,13 +13,14 @@ from typing import NamedTuple
 
 from .corpora import Corpus, CorpusSpec, auto_folds, load_corpus
 from .experiment import CONTESTANTS, Experiment, experiment_from_params, with_settings
+from .files import write_json_atomic
 from .learner import progress_bar
 from .metrics import RunMetrics
 from .workers import Workers, slurm_options
 
 # %% auto #0
-__all__ = ['PlannedRun', 'StudyConfig', 'is_finished', 'finished_run', 'StudyRun', 'StudyIncomplete', 'train_missing',
-           'run_study']
+__all__ = ['QUICK', 'STUDY_DEFAULTS', 'PlannedRun', 'StudyConfig', 'is_finished', 'finished_run', 'StudyRun', 'StudyIncomplete',
+           'train_missing', 'run_study']
 
 # %% ../nbs/12_study.ipynb #280506e5
 def _whole(name: str, value, minimum: int, allow_none: bool = False, extra: str = '') -> None:
@@ -36,6 +37,9 @@ def _listed(name: str, value, conv) -> tuple:
     except (TypeError, ValueError): raise ValueError(f'{name}={value!r}: expected a comma-separated list') from None
 
 
+QUICK = {'models': 'lstm,bert', 'folds': 3, 'fractions': '1'}  # quick=True: the headline pair on 3 folds, no learning curve
+
+
 class PlannedRun(NamedTuple):
     "One run of a study's plan."
     model: str
@@ -49,34 +53,39 @@ class PlannedRun(NamedTuple):
 class StudyConfig:
     "The comparison's parameters, checked when made: what it trains (contestants × seeds, the learning curves), where (workers, a cluster), with what tuning, and what its report shows."
     corpus: str = 'wnut16'
-    folds: int | str = 'auto'            # every sentence tested once over this many folds; 1: the corpus's own split; 'auto': see above
+    folds: int | str = 'auto'            # every sentence tested once over this many folds; 1: one split; 'auto': 8, or the corpus's own test split where it has one
     models: str | tuple = 'all'          # contestants, comma-separated, or all; kept as a tuple in ladder order
     pair: str | tuple | None = None      # the headline's two contestants, e.g. 'lstm-crf,bert'; None: each family's best on dev
     seeds: int = 1                       # runs per contestant on the full training data: first_seed, first_seed + 1, ...
     top_seeds: int | str = 2             # runs of each family's top rung (the same seeds and more), or 'auto' (`12e_comparison`)
     seed_budget: float = 10              # minutes of extra training top_seeds='auto' may spend
-    first_seed: int = 42
+    first_seed: int = 42                 # the seed of fold 1's runs; every other fold and run has its own after it
     fractions: str | tuple = '0.25,1'    # the learning curve's fractions of the training split; kept as a tuple with 1
     curve_seeds: int = 1                 # learning curves use the first `curve_seeds` seeds (0: no curve)
     curve_steps: float = 0.5             # a learning-curve run trains at least this share of the full run's optimiser steps
     epochs: int | None = None            # None: each family's default
     max_train_sentences: int = 0         # 0: the whole training split; fractions are taken of this
-    split_seed: int = 13
-    encoder: str = 'minilm'
-    output_dir: str = 'runs'
+    split_seed: int = 13                 # the seed that deals the folds (or cuts the one split)
+    encoder: str = 'minilm'              # the BERT family's encoder: minilm (bundled), a hub id or a folder
+    output_dir: str = 'runs'             # the run folders: a finished run found there is reused
     tables_dir: str = 'reports/compare'  # CSV and JSON copies of the report's tables
-    retrain: bool = False
+    retrain: bool = False                # train every run again, even where a finished one exists
     tune_trials: int = 0                 # random draws per contestant scored on dev before the seeds train (`12a_tuning`)
     workers: int = 1                     # runs trained at a time (`07a_workers`)
-    cluster: str = 'none'
+    cluster: str = 'none'               # none: child processes of this machine; local, slurm, auto: submitit jobs
     slurm: str | None = None             # sbatch settings with cluster='slurm': 'partition=NAME,time=MINUTES,mem=GB,gpus=N,cpus=N'
     threads: int | None = None           # torch threads per run; None: torch's default with one worker, else cores / workers
     disagreement_examples: int = 12      # sentences the report shows where the two best disagree
     extra_tests: str | None = None       # corpora only scored, never trained on: comma-separated files or folders (a folder's test file)
     type_map: str | None = None          # with extra_tests: a file of lines 'model_type test_type'; None: the types of the same name
+    quick: bool = False                  # the quick design: the headline pair (lstm, bert) on 3 folds, no learning curve, where those are left at their defaults
     tuned: dict = field(default_factory=dict, metadata={'parameter': False})  # contestant → settings tuning chose; the others keep their defaults
 
     def __post_init__(self):
+        if not isinstance(self.quick, bool): raise ValueError(f'quick={self.quick!r}: expected True or False')
+        if self.quick:  # the quick design where the user left a default: the headline pair only, fewer folds, no learning curve
+            for name in ('models', 'fractions'):
+                if getattr(self, name) == STUDY_DEFAULTS[name]: setattr(self, name, QUICK[name])
         names = _listed('models', self.models, lambda m: str(m).strip())
         if names == ('all',): names = tuple(CONTESTANTS)
         if any(m not in CONTESTANTS for m in names) or len(set(names)) < 2 or len(set(names)) != len(names):
@@ -163,7 +172,7 @@ class StudyConfig:
     def resolve_folds(self, corpus: Corpus) -> StudyConfig:
         "This configuration with `folds='auto'` decided for `corpus` (`auto_folds`): every sentence tested once where its test split was cut here, else its own."
         if self.folds != 'auto': return self
-        return replace(self, folds=auto_folds(corpus))
+        return replace(self, folds=QUICK['folds'] if self.quick and not corpus.test_given else auto_folds(corpus))
 
     def fold_corpora(self, corpus: Corpus) -> list[Corpus]:
         "The corpus of each fold (`corpus` itself on one split), as every run of the study reads it."
@@ -216,6 +225,9 @@ class StudyConfig:
         return [PlannedRun(m, self.seed_of(k, j), 1.0, k, self.experiment(m, self.seed_of(k, j), fold=k))
                 for m in models for k in range(1, self.n_folds) for j in range(self.seeds)]
 
+
+STUDY_DEFAULTS = {f.name: f.default for f in fields(StudyConfig)}  # what quick=True replaces where it is still in place
+
 # %% ../nbs/12_study.ipynb #21e49f38
 def is_finished(run_dir: Path) -> bool:
     "Whether a run folder holds the two files a finished run writes last."
@@ -255,6 +267,8 @@ def train_missing(runs: dict[str, tuple[Experiment, Path]], workers: Workers, re
     def finished(future, name):  # called as each run ends, whichever engine ran it
         bar.set_postfix_str(name + (' failed' if future.exception() is not None else ''), refresh=False)
         bar.update()
+        if future.exception() is None and isinstance(future.result(), (int, float)) and is_finished(dirs[name]):
+            write_json_atomic(dirs[name] / 'wall.json', {'seconds': future.result()})  # the run's whole wall time, for plans (`12f_plan`)
     futures = {}
     with workers.executor() as pool:  # leaving it waits for every run
         for name, (exp, _) in runs.items():

@@ -137,6 +137,11 @@ class Headline:
     def difference(self) -> float: return self.mean[self.win] - self.mean[self.lose]
 
     @property
+    def tied(self) -> bool:
+        "The two scores are equal as the report shows them (three decimals): said as a tie, not as a lead of 0.0 points."
+        return f'{self.mean[self.win]:.3f}' == f'{self.mean[self.lose]:.3f}'
+
+    @property
     def decided(self) -> bool:
         "A win, not a lead within chance: some seed pair finds it significant and none finds the opposite (no pair tested: the means decide)."
         return not self.pairs or (self.significant > 0 and self.against == 0)
@@ -172,21 +177,26 @@ class Headline:
         return headline_box(f'{title(a)} or {title(b)} on {corpus_name}?',
                             f'test entity F1 {self.score(self.win)} vs {self.score(self.lose)}',
                             f'{self.seeds_words()}; {self.entities:,} test entities{floor}',
-                            f"{title(self.win)} is ahead by {100 * self.difference:.1f} F1 points{tests}. "
+                            (f"{title(a)} and {title(b)} tie{tests}. " if self.tied else
+                             f"{title(self.win)} is ahead by {100 * self.difference:.1f} F1 points{tests}. ")
                             + ('The two were asked for (the pair parameter)' if self.requested else "Each family's contestant is its best on dev")
                             + '; the ladder below shows what each ingredient adds.')
 
     def paragraph(self) -> str:
         "A markdown paragraph: the winner, the margin, the paired tests (and, for a tie, what the test set and the seeds could detect), the cost ratios."
         win, lose, cost = self.win, self.lose, self.cost
-        text = (f"**{title(win)}** {'wins' if self.decided else 'is ahead'} on test entity F1 (strict, micro){self.scope_words()}: **{self.score(win)}** "
-                f"against {self.score(lose)} for {title(lose)} ({self.seeds_words()}), **{100 * self.difference:.1f} points** ahead. ")
+        if self.tied:
+            text = (f"**{title(win)}** and **{title(lose)}** tie on test entity F1 (strict, micro){self.scope_words()}: **{self.score(win)}** "
+                    f"and {self.score(lose)} ({self.seeds_words()}). ")
+        else:
+            text = (f"**{title(win)}** {'wins' if self.decided else 'is ahead'} on test entity F1 (strict, micro){self.scope_words()}: **{self.score(win)}** "
+                    f"against {self.score(lose)} for {title(lose)} ({self.seeds_words()}), **{100 * self.difference:.1f} points** ahead. ")
         if self.pairs:
             text += (f"The paired test finds the difference {self.significance_words()}" + (f" (largest p = {self.largest_p:.2g})" if self.folds == 1 else '')
                      + ('. ' if self.decided else ': the seed pairs disagree, and neither is shown to be better. ' if self.against
                         else f": on this {'test set' if self.folds == 1 else 'corpus'} the two tie, neither is shown to be better. "))
         if self.power is not None and not self.decided:
-            words = self.power.in_words(self.difference)
+            words = self.power.in_words(None if self.tied else self.difference)  # a tie has no observed difference to reach
             text += words[0].upper() + words[1:] + ' '
         ratio = lambda col: cost[win][col] / cost[lose][col]
         speed, words_s = ratio('test_words_per_second'), lambda m: f"{cost[m]['test_words_per_second']:,.0f}"

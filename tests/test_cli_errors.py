@@ -50,6 +50,13 @@ CASES = [
     (['predict', '{good}', '--file', '{dir}/missing.txt'], 'missing.txt: No such file or directory'),
     (['evaluate', '{good}', '--corpus', '/nonexistent/test.conll'], "'/nonexistent/test.conll': no such file or folder"),
     (['--threads', '0', 'predict', '{good}', 'some text'], "--threads / NER_STUDY_THREADS: expected a positive number or 'auto', got '0'"),
+    (['compare', '--plan', '--folds', 'ten'], "folds='ten': expected a number >= 1 (1: the corpus's own split), or 'auto'"),
+    (['compare', '--plan', '--models', 'lstm,gru'], "models='lstm,gru': give two or more different contestants"),
+    (['compare', '--plan', '-p', 'epoch', '3'], '-p epoch: not a parameter of the study; one of corpus, folds'),
+    (['compare', '--plan', '--workers', '0'], 'workers=0: expected a number >= 1'),
+    (['compare', '--plan', '/nonexistent/corpus'], "corpus '/nonexistent/corpus': no such file or folder"),
+    (['compare', '--plan', '{dir}/malformed.conll'], 'malformed.conll:2: expected a token and a tag'),
+    (['compare', '--plan', '--extra-tests', '/nonexistent/wnut17'], "extra_tests='/nonexistent/wnut17': /nonexistent/wnut17: no such file or folder"),
 ]
 
 

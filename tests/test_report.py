@@ -100,6 +100,7 @@ def test_the_reports_parameters_are_the_librarys():
     "The comparison's parameters cell holds exactly StudyConfig's fields with their defaults; the per-model report's are experiment_from_params's."
     study = {f.name: f.default for f in fields(StudyConfig) if f.name in StudyConfig.parameters()}
     compare = notebook_parameters(ROOT / 'nbs' / 'compare.ipynb')
+    assert compare.pop('start') is False  # the notebook's own: a long study starts only when asked (12f_plan)
     assert mismatches(compare, study) == []
     # the check fails for a parameter added in one place only, or a default changed in one place only
     assert mismatches({**compare, 'stratify': True}, study) == ["stratify: True in the notebook, 'absent' in the library"]
@@ -211,3 +212,57 @@ def test_comparison_report_renders_as_a_document(tmp_path, wnut_slice):
     assert len(trials) == 4 and len(list((tmp_path / 'runs' / 'tuning').glob('*.log'))) == 2
     for model, g in trials.groupby('model'):  # each contestant's seed trained with its best draw: that trial's own run folder
         assert runs.loc[runs['model'] == model, 'run_dir'].item() == g.loc[g['dev_f1'].idxmax(), 'run_dir']
+
+
+CLI = [sys.executable, '-c', 'import sys; from ner_study.cli import main; sys.exit(main())']
+# what may reach the terminal from `ner-study compare`: the plan, the progress, what it wrote, the answer
+NOT_ABOUT_THE_STUDY = ('WARNING', 'TCP', 'Unable to parse', 'Executing', 'Loading weights', 'Traceback', 'Warning', 'it/s]')
+
+
+def test_the_study_command_plans_shows_progress_and_reports(tmp_path, wnut_slice):
+    "ner-study compare on a miniature cross-validated study (4 contestants, 3 folds, 1 epoch, a test set from elsewhere with a type map): --plan trains nothing; the study prints its plan and progress and nothing else, and writes the comparison and one report per model of the pair."
+    from ner_study.extra_tests import retype
+    renamed = {'person': 'PER', 'geo-loc': 'LOC', 'facility': 'LOC', 'company': 'ORG', 'sportsteam': 'ORG'}
+    extra = write_conll([s._replace(tags=retype(s.tags, renamed)) for s in load_corpus().train[-60:]], tmp_path / 'elsewhere.conll')
+    (tmp_path / 'map.types').write_text('person PER\ngeo-loc LOC\nfacility LOC\ncompany ORG\nother -\n')  # sportsteam: no counterpart
+    runs, tables, reports = tmp_path / 'runs', tmp_path / 'tables', tmp_path / 'reports'
+    args = ['compare', wnut_slice, '--models', 'lstm-word,lstm,bert-frozen,bert', '--epochs', '1', '--max-train-sentences', '48',
+            '--folds', '3', '--fractions', '0.5,1', '--workers', '2', '--threads', '1', '--output-dir', str(runs),
+            '--tables-dir', str(tables), '--report-dir', str(reports), '--extra-tests', extra, '--type-map', str(tmp_path / 'map.types')]
+    plan = subprocess.run(CLI + args + ['--plan'], capture_output=True, text=True, timeout=600)
+    assert plan.returncode == 0, plan.stderr
+    assert 'Runs: 10 to train, 0 reused' in plan.stdout and 'folds 2-3: ' in plan.stdout and 'Time: about ' in plan.stdout
+    assert 'Can detect: differences of about ' in plan.stdout and not list(runs.glob('*/metrics.json')), '--plan trains nothing'
+    r = subprocess.run(CLI + args, capture_output=True, text=True, timeout=1500)
+    assert r.returncode == 0, r.stderr[-3000:]
+    err = r.stderr.replace('\r', '\n')
+    assert not [w for w in NOT_ABOUT_THE_STUDY if w in err], err[-3000:]
+    assert err.count('  done: ') == 10 and re.search(r'\[\d+/10 runs\] \d+:\d\d elapsed, about ', err), err[-3000:]
+    assert 'Done in ' in err and 'estimated ' in err
+    summary = json.loads((tables / 'summary.json').read_text())
+    html = (reports / 'index.html').read_text(encoding='utf-8')
+    check_report_html(html)
+    assert 'Does the verdict hold on every fold?' in html and 'over 3 folds' in html
+    assert '<strong>elsewhere</strong>' in html and 'sportsteam' in html  # the map's dropped type is counted
+    for model in summary['headline_pair']:  # one report per model of the pair, its fold-1 run reused
+        page = (reports / f'{model}.html').read_text(encoding='utf-8')
+        check_report_html(page)
+        assert 'fold 1 of 3' in page and 'elsewhere' in page
+    assert len(list(runs.glob('*/metrics.json'))) == 10 and len(list(runs.glob('*/wall.json'))) == 10, 'the study times each run it trains'
+    timing = json.loads((tables / 'timing.json').read_text())
+    assert timing['runs_trained'] == 10 and timing['report_seconds'] > 0
+    again = subprocess.run(CLI + args + ['--plan'], capture_output=True, text=True, timeout=600)
+    assert 'Runs: 0 to train, 10 reused' in again.stdout and 'estimated from the finished runs' not in again.stdout
+
+
+def test_a_long_study_starts_only_when_asked(tmp_path):
+    "Run by hand without start=True, the comparison notebook shows the plan of the default study first and stops before training, saying how to start."
+    out = tmp_path / 'index.ipynb'
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        pm.execute_notebook(str(ROOT / 'nbs' / 'compare.ipynb'), str(out), cwd=str(ROOT), progress_bar=False, kernel_name='python3',
+                            parameters=dict(output_dir=str(tmp_path / 'runs'), tables_dir=str(tmp_path / 'tables'), workers=2))
+    assert err.value.ename == 'StudyNotStarted' and 'set start = True' in err.value.evalue and 'ner-study compare' in err.value.evalue
+    assert not (tmp_path / 'runs').exists() or not list((tmp_path / 'runs').glob('*/history.json')), 'nothing trained'
+    cells = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == 'code' and c.get('outputs')]
+    first = ''.join(o.get('text', '') for o in cells[0].outputs)
+    assert first.startswith('Study: wnut16, 2,394 sentences') and 'Runs: 23 to train, 0 reused' in first, first
