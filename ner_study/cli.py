@@ -143,7 +143,8 @@ def _model_version(model_dir: str) -> str:
 
 def _predict_documents(a, p, texts) -> int:
     "predict --format label-studio|doccano|spacy|brat: every text a document with the entities found, as the tool imports pre-annotations."
-    from ner_study.spans import Document, write_documents, documents_text
+    from ner_study.span_writers import documents_text, write_documents
+    from ner_study.spans import Document
     from ner_study.tags import Sentence
     if a.format == 'brat' and not a.output: raise CliError('--format brat writes a folder of .txt and .ann files: give --output FOLDER')
     docs, batch = [], []

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .spans import FORMAT_NAMES, CorpusError, SpanReading, conll_text, read_span_corpus, read_token_table, sniff_format
+from .span_readers import FORMAT_NAMES, read_span_corpus, read_token_table, sniff_format
+from .span_writers import conll_text
+from .spans import CorpusError, SpanReading
 from .splits import fold_split, split_sentences
 from .tags import Sentence, detect_scheme, iob2_spans, split_tag, to_iob2
 
@@ -418,7 +420,8 @@ def write_slice(corpus: Corpus, folder: str | Path, train: int = 300, dev: int =
 # %% ../nbs/00b_corpora.ipynb #cv000002
 def convert_corpus(source: str | Path, target: str | Path, to: str) -> str:
     "Read `source` in the format its content shows and write it to `target` in `to`; what was read and written, in words."
-    from ner_study.spans import SPAN_FORMATS, WRITE_FORMATS, read_documents, tagged_document, tagged_documents, write_documents
+    from ner_study.span_readers import SPAN_FORMATS, read_documents, tagged_documents
+    from ner_study.span_writers import WRITE_FORMATS, tagged_document, write_documents
     if to not in WRITE_FORMATS: raise CorpusError(f"--to {to!r}: expected one of {', '.join(WRITE_FORMATS)}")
     fmt = sniff_format(source)
     if fmt in SPAN_FORMATS:

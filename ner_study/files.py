@@ -95,13 +95,13 @@ class WriterLock:
 
     def __enter__(self):
         self.folder.mkdir(parents=True, exist_ok=True)
-        for _ in range(5):
+        for _ in range(25):
             try: fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 holder = self._holder()
                 if holder is None: continue  # released meanwhile
                 if self.stale(holder):
-                    self.path.unlink(missing_ok=True); continue
+                    self._take_over(); continue
                 who = f"process {holder.get('pid', '?')} on {holder.get('host', '?')} since {holder.get('since', '?')}"
                 raise RunFolderBusy(f'run folder {self.folder} is being trained by {who}: wait for it to finish (its result is '
                                     f'then reused), or remove {self.path} if that process is gone') from None
@@ -109,6 +109,20 @@ class WriterLock:
             threading.Thread(target=self._beat, daemon=True).start()
             return self
         raise RunFolderBusy(f'run folder {self.folder}: its lock {self.path} keeps changing hands; try again')
+
+    def _take_over(self):
+        "Remove the stale lock, judged again while holding `.writer.takeover`: of two processes that both found it stale, the second finds the first's fresh lock and leaves it."
+        guard = self.folder / f'{self.name}.takeover'
+        try: fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:  # another process is taking over: look again shortly (a guard left by a dead one expires)
+            try:
+                if time.time() - guard.stat().st_mtime > 60: guard.unlink(missing_ok=True)
+            except FileNotFoundError: pass
+            time.sleep(0.2); return
+        try:
+            holder = self._holder()
+            if holder is not None and self.stale(holder): self.path.unlink(missing_ok=True)
+        finally: os.close(fd); guard.unlink(missing_ok=True)
 
     def _beat(self):
         while not self._stop.wait(self.heartbeat):

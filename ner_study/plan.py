@@ -105,10 +105,15 @@ def machine_speed(threads: int, cache_dir: str | Path | None = None, say=None) -
     path = Path(cache_dir) / '.machine-speed.json' if cache_dir else None
     known = json.loads(path.read_text()) if path and path.exists() else {}
     if key not in known:
+        from ner_study.machine import sample_load
         if say: say('Measuring this machine for the estimate (a few seconds, once)...')
+        busy = sample_load(0.5)['busy']  # other processes on the cores: the measurement is slow, so not kept
         t0 = time.perf_counter()
-        known[key] = {'step_seconds': {f: step_seconds(f, threads) for f in TAGGERS}, 'cpu': cpu['name'], 'threads': threads}
-        known[key]['measured_in'] = time.perf_counter() - t0
+        speed = {'step_seconds': {f: step_seconds(f, threads) for f in TAGGERS}, 'cpu': cpu['name'], 'threads': threads,
+                 'measured_in': 0.0, 'busy': busy}
+        speed['measured_in'] = time.perf_counter() - t0
+        if busy: return speed
+        known[key] = speed
         if path: write_json_atomic(path, known)
     return known[key]
 
@@ -169,8 +174,9 @@ def plan_costs(output_dir: str | Path, models, threads: int, reference: dict, me
     if measure and not set(models) <= set(measured):  # a contestant without finished runs here: measure the machine
         speed = machine_speed(threads, output_dir, say)
         factors = {f: speed['step_seconds'][f] / reference['step_seconds'][f] for f in TAGGERS}
-        how = (f"a {speed['measured_in']:.0f} s measurement of this machine with {threads} torch thread{'s' * (threads != 1)} per run, "
-               f"scaled by the reference study's costs on {reference['machine']}")
+        how = (f"a {speed['measured_in']:.0f} s measurement of this machine with {threads} torch thread{'s' * (threads != 1)} per run"
+               + (' while other processes used it (so an upper bound)' if speed.get('busy') else '')
+               + f", scaled by the reference study's costs on {reference['machine']}")
     else:
         factors = {f: 1.0 for f in TAGGERS}
         how = f"the reference study's costs on {reference['machine']}, as they are"
@@ -496,7 +502,8 @@ def watch(progress: StudyProgress, stop: threading.Event, stream=None, every: fl
 
 
 def _columns() -> int:
-    try: return os.get_terminal_size(sys.stderr.fileno()).columns
+    "The terminal's width; 120 where it has none (a pseudo-terminal of zero columns, as `script` makes)."
+    try: return os.get_terminal_size(sys.stderr.fileno()).columns or 120
     except OSError: return 120
 
 # %% ../nbs/12f_plan.ipynb #bf9d73ea

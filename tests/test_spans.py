@@ -7,8 +7,9 @@ import sys
 import pytest
 
 from ner_study.corpora import CorpusSpec, bundled_wnut16_path, load_corpus, read_conll, read_corpus_documents, read_corpus_file
-from ner_study.spans import (CorpusError, Sentence, read_documents, sniff_format, tagged_document, tagged_documents,
-                             write_documents, entity_spans)
+from ner_study.span_readers import read_documents, sniff_format, tagged_documents
+from ner_study.span_writers import entity_spans, tagged_document, write_documents
+from ner_study.spans import CorpusError, Sentence
 from ner_study.tags import iob2_spans
 
 CLI = [sys.executable, '-c', 'import sys; from ner_study.cli import main; sys.exit(main())']
