@@ -121,7 +121,8 @@ class Comparison:
         "What the verdict is scored on: every sentence over folds, or one test split (and which), in a sentence."
         c = self.corpus
         if self.n_folds > 1:
-            return (f"Cross-validated: every sentence of {c.name} was dealt into one of {self.n_folds} folds; every contestant trained on "
+            whole = ' (a document with all its sentences)' if 'documents whole' in self.fold_corpora[0].split_note else ''
+            return (f"Cross-validated: every sentence of {c.name} was dealt into one of {self.n_folds} folds{whole}; every contestant trained on "
                     f"fold 1 (the ladder and the learning curves are measured on its {len(self.fold_corpora[0].test)} test sentences), and "
                     + ('the pair asked for' if self.config.pair else "the best of each family on fold 1's dev split") + " trained on every fold, each fold with its own seed, so that the "
                     "headline scores every sentence once, by a model that never saw it"

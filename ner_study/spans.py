@@ -105,6 +105,8 @@ class SpanReading:
                 f'{self.kept:,} kept as entities')
         if self.drop_counts: text += f' ({say(self.drop_counts)} dropped)'
         text += f'; {n(self.split_words, "word")} split at a span edge.'
+        if self.dropped: text += ' Dropped, for example: ' + '; '.join(
+            f'{label} {covered!r} in {doc} ({why})' for doc, _, _, label, covered, why in self.dropped[:3]) + '.'
         if self.skipped: text += f' Left out: {say(self.skipped)}.'
         if self.converted: text += ' Offsets converted to code points from ' + ', '.join(
             f'{unit} in {n(k, "document")}' for unit, k in self.converted.items()) + '.'
