@@ -263,7 +263,8 @@ def run_notebook(nb: Path, out: Path, params: dict) -> None:
 def _compare(a):
     from ner_study.corpora import CorpusSpec, load_corpus
     from ner_study.files import write_json_atomic
-    from ner_study.plan import StudyProgress, duration, plan_words, study_plan, watch
+    from ner_study.plan import duration, plan_words, study_plan
+    from ner_study.progress import StudyProgress, watch
     from ner_study.report import render_report
     from ner_study.study import StudyConfig
     nb = REPO / 'nbs' / 'compare.ipynb'

@@ -268,7 +268,7 @@ def train_missing(runs: dict[str, tuple[Experiment, Path]], workers: Workers, re
         bar.set_postfix_str(name + (' failed' if future.exception() is not None else ''), refresh=False)
         bar.update()
         if future.exception() is None and isinstance(future.result(), (int, float)) and is_finished(dirs[name]):
-            write_json_atomic(dirs[name] / 'wall.json', {'seconds': future.result()})  # the run's whole wall time, for plans (`12f_plan`)
+            write_json_atomic(dirs[name] / 'wall.json', {'seconds': future.result()})  # the run's whole wall time, for plans (`12f_costs`)
     futures = {}
     with workers.executor() as pool:  # leaving it waits for every run
         for name, (exp, _) in runs.items():

@@ -100,7 +100,7 @@ def test_the_reports_parameters_are_the_librarys():
     "The comparison's parameters cell holds exactly StudyConfig's fields with their defaults; the per-model report's are experiment_from_params's."
     study = {f.name: f.default for f in fields(StudyConfig) if f.name in StudyConfig.parameters()}
     compare = notebook_parameters(ROOT / 'nbs' / 'compare.ipynb')
-    assert compare.pop('start') is False  # the notebook's own: a long study starts only when asked (12f_plan)
+    assert compare.pop('start') is False  # the notebook's own: a long study starts only when asked (12g_plan)
     assert mismatches(compare, study) == []
     # the check fails for a parameter added in one place only, or a default changed in one place only
     assert mismatches({**compare, 'stratify': True}, study) == ["stratify: True in the notebook, 'absent' in the library"]
