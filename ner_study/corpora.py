@@ -14,7 +14,7 @@ import re
 import socket
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -28,8 +28,8 @@ from .tags import Sentence, detect_scheme, iob2_spans, split_tag, to_iob2
 # %% auto #0
 __all__ = ['HUB_HOST', 'DEFAULT_FOLDS', 'ReadReport', 'read_conll', 'read_conll_documents', 'read_kaggle_csv', 'labels_of',
            'Corpus', 'CorpusSpec', 'bundled_wnut16_path', 'read_corpus_documents', 'read_corpus_file',
-           'hub_unreachable', 'load_hub_corpus', 'load_corpus', 'auto_folds', 'fold_corpus', 'write_conll',
-           'write_slice', 'convert_corpus']
+           'hub_unreachable', 'load_hub_corpus', 'load_corpus', 'auto_folds', 'fold_corpus', 'fold_corpora',
+           'write_conll', 'write_slice', 'convert_corpus']
 
 # %% ../nbs/00b_corpora.ipynb #a49e8a60
 @dataclass
@@ -386,11 +386,25 @@ def auto_folds(corpus: Corpus) -> int:
 
 def fold_corpus(spec: CorpusSpec) -> Corpus:
     "Fold `spec.fold` of `spec.folds` of the corpus `spec` names (see above), its labels those of the whole corpus."
-    if isinstance(spec.folds, bool) or not isinstance(spec.folds, int) or spec.folds < 2:
-        raise CorpusError(f'folds={spec.folds!r}: expected a number of folds >= 2 (1: the corpus\'s own split)')
+    _check_folds(spec)
     if isinstance(spec.fold, bool) or not isinstance(spec.fold, int) or not 0 <= spec.fold < spec.folds:
         raise CorpusError(f'fold={spec.fold!r}: expected 0 to {spec.folds - 1} (one of the {spec.folds} folds)')
-    name, sentences, units, reports = _every_sentence(spec)
+    return _fold(spec, *_every_sentence(spec))
+
+
+def fold_corpora(spec: CorpusSpec) -> list[Corpus]:
+    "Every fold of `spec.folds` of the corpus `spec` names, its files read once: `fold_corpus` of each `fold`."
+    _check_folds(spec)
+    every = _every_sentence(spec)
+    return [_fold(replace(spec, fold=k), *every) for k in range(spec.folds)]
+
+
+def _check_folds(spec: CorpusSpec):
+    if isinstance(spec.folds, bool) or not isinstance(spec.folds, int) or spec.folds < 2:
+        raise CorpusError(f'folds={spec.folds!r}: expected a number of folds >= 2 (1: the corpus\'s own split)')
+
+
+def _fold(spec: CorpusSpec, name: str, sentences: list[Sentence], units: list, reports: list[ReadReport]) -> Corpus:
     if len(set(units)) < spec.folds:
         raise CorpusError(f"corpus {name!r}: {len(set(units))} documents or sentences cannot be dealt into {spec.folds} folds")
     train, dev, test = fold_split(sentences, units, spec.folds, spec.fold, spec.dev_ratio, spec.split_seed)

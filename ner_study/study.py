@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from .corpora import Corpus, CorpusSpec, auto_folds, load_corpus
+from .corpora import Corpus, CorpusSpec, auto_folds, fold_corpora, load_corpus
 from .experiment import CONTESTANTS, Experiment, experiment_from_params, with_settings
 from .files import write_json_atomic
 from .learner import progress_bar
@@ -177,7 +177,7 @@ class StudyConfig:
     def fold_corpora(self, corpus: Corpus) -> list[Corpus]:
         "The corpus of each fold (`corpus` itself on one split), as every run of the study reads it."
         if self.n_folds == 1: return [corpus]
-        return [load_corpus(CorpusSpec(self.corpus, split_seed=self.split_seed, folds=self.n_folds, fold=k)) for k in range(self.n_folds)]
+        return fold_corpora(CorpusSpec(self.corpus, split_seed=self.split_seed, folds=self.n_folds))  # the files read once
 
     def engine(self) -> Workers:
         "Where the runs train (`07a_workers`); submitit's job files go to `output_dir`/jobs."
