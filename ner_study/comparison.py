@@ -221,8 +221,8 @@ class Comparison:
         stats = [TrainingStats.of(c.train) for c in self.fold_corpora]
         per_sentence = [st for st, c in zip(stats, self.fold_corpora) for _ in c.test] if self.n_folds > 1 else stats * len(self.corpus.test)
         test, (a, b) = self.test_corpus.test, self.pair
-        return bucket_table(per_sentence, [s.tokens for s in test], [s.tags for s in test], self.first_seed[a].test_pred,
-                            self.first_seed[b].test_pred, a, b)
+        return bucket_table(per_sentence, [s.tokens for s in test], [s.tags for s in test], self.first_seed_runs[a].test_pred,
+                            self.first_seed_runs[b].test_pred, a, b)
 
     def bucket_words(self) -> str: return bucket_words(self.buckets, *self.pair)
 
@@ -238,7 +238,7 @@ class Comparison:
     def extra_table(self) -> pd.DataFrame | None:
         "The pair in-domain and on each extra test (`extra_test_table`), scored by the `extra_runs` (None without extra tests)."
         if not self.extra_tests: return None
-        in_preds = ({m: [self.first_seed[m].test_pred] for m in self.pair} if self.n_folds > 1 else
+        in_preds = ({m: [self.first_seed_runs[m].test_pred] for m in self.pair} if self.n_folds > 1 else
                     {m: [r.test_pred for r in runs] for m, runs in self.extra_runs.items()})  # the same runs' predictions of the corpus
         extra = {t.name: {m: [extra_predictions(r.run_dir, t) for r in runs] for m, runs in self.extra_runs.items()} for t in self.extra_tests}
         return extra_test_table(self.extra_tests, self.test_corpus.name, [s.tags for s in self.test_corpus.test], in_preds, extra,
@@ -252,19 +252,19 @@ class Comparison:
                 + extra_test_words(self.extra_table, *self.pair))
 
     @cached_property
-    def first_seed(self) -> dict[str, StudyRun]:
+    def first_seed_runs(self) -> dict[str, StudyRun]:
         "The pair's runs (on folds: pooled) with the first seed: the ones the type confusions and disagreements show."
         return {r.model: r for r in self.pooled if r.seed == self.config.top_seed_list[0] and r.model in self.pair}
 
     @cached_property
     def type_confusions(self) -> dict[str, pd.DataFrame]:
-        return {m: type_confusion([s.tags for s in self.test_corpus.test], self.first_seed[m].test_pred) for m in self.pair}
+        return {m: type_confusion([s.tags for s in self.test_corpus.test], self.first_seed_runs[m].test_pred) for m in self.pair}
 
     @cached_property
     def disagreements(self) -> pd.DataFrame:
         "The test sentences where the pair's first-seed runs find different entities and one is wrong, with each one's error count."
         test = self.test_corpus.test
-        return disagreements([s.tokens for s in test], [s.tags for s in test], {m: self.first_seed[m].test_pred for m in self.pair})
+        return disagreements([s.tokens for s in test], [s.tags for s in test], {m: self.first_seed_runs[m].test_pred for m in self.pair})
 
     def disagreement_words(self) -> str:
         a, b, dis = *self.pair, self.disagreements
@@ -281,7 +281,7 @@ class Comparison:
     def disagreement_examples(self) -> str:
         "The worst disagreements as HTML, gold and each tagger's entities marked."
         test = self.test_corpus.test
-        return ''.join(disagreement_html(test[i].tokens, test[i].tags, {title(m): self.first_seed[m].test_pred[i] for m in self.pair})
+        return ''.join(disagreement_html(test[i].tokens, test[i].tags, {title(m): self.first_seed_runs[m].test_pred[i] for m in self.pair})
                        for i in self.worst_disagreements()['sentence'])
 
     def disagreement_table(self) -> pd.DataFrame:
