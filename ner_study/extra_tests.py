@@ -26,8 +26,8 @@ from .significance import at_shuffle_floor, bootstrap_interval, counts_test, f1_
 from .tags import Sentence
 
 # %% auto #0
-__all__ = ['DROP', 'Z95', 'retype', 'TypeMap', 'ExtraTest', 'read_extra_tests', 'extra_predictions', 'pair_scores',
-           'extra_test_table', 'extra_test_words', 'extra_test_shown', 'model_extra_table']
+__all__ = ['DROP', 'Z95', 'retype', 'TypeMap', 'ExtraTest', 'extra_test_paths', 'read_extra_tests', 'extra_predictions',
+           'pair_scores', 'extra_test_table', 'extra_test_words', 'extra_test_shown', 'model_extra_table']
 
 # %% ../nbs/11b_extra_tests.ipynb #xt000005
 def retype(tags: list[str], mapping: dict[str, str]) -> list[str]:
@@ -135,18 +135,28 @@ class ExtraTest:
         return hashlib.sha256(json.dumps([s.tokens for s in self.sentences], ensure_ascii=False).encode('utf-8')).hexdigest()[:12]
 
 
-def read_extra_tests(paths: str | None, model_types: list[str], type_map: str | None = None, corpus: list[Sentence] = ()) -> list[ExtraTest]:
-    "The test sets of `paths` (comma-separated files or folders; None: none), each with `type_map` (a file; None: the types of the same name) from the model's `model_types`; `corpus`: every sentence of the corpus the models came from."
+def extra_test_paths(paths: str | None, type_map: str | None = None) -> list[Path]:
+    "The files or folders of `extra_tests` (comma-separated; None: none), each there, and `type_map` there and given only with them; `CorpusError` naming the parameter."
+    for name, value in (('extra_tests', paths), ('type_map', type_map)):
+        if value is not None and (not isinstance(value, str) or not value.strip()): raise CorpusError(f'{name}={value!r}: expected a path, or None')
     if paths is None:
         if type_map is not None: raise CorpusError(f'type_map={type_map!r}: give extra_tests too (the test sets it maps onto)')
         return []
+    if type_map is not None and not Path(type_map.strip()).expanduser().exists(): raise CorpusError(f'type_map={type_map!r}: no such file')
+    out = [Path(p.strip()).expanduser() for p in paths.split(',') if p.strip()]
+    for p in out:
+        if not p.exists(): raise CorpusError(f'extra_tests={paths!r}: {p}: no such file or folder')
+    if not out: raise CorpusError(f'extra_tests={paths!r}: expected one or more comma-separated files or folders')
+    return out
+
+
+def read_extra_tests(paths: str | None, model_types: list[str], type_map: str | None = None, corpus: list[Sentence] = ()) -> list[ExtraTest]:
+    "The test sets of `paths` (comma-separated files or folders; None: none), each with `type_map` (a file; None: the types of the same name) from the model's `model_types`; `corpus`: every sentence of the corpus the models came from."
     tests = []
-    for p in [p.strip() for p in paths.split(',') if p.strip()]:
-        path = Path(p).expanduser()
-        if not path.exists(): raise CorpusError(f'extra_tests={paths!r}: {p}: no such file or folder')
+    for path in extra_test_paths(paths, type_map):
         file = _test_file(path) if path.is_dir() and not any(path.glob('*.ann')) else path  # a folder of splits, or a brat folder
         tests.append((path.name if path.is_dir() else path.stem, file, read_corpus_file(file)[0]))
-    if not tests: raise CorpusError(f'extra_tests={paths!r}: expected one or more comma-separated files or folders')
+    if not tests: return []
     test_types = sorted({typ for _, _, sents in tests for s in sents for typ, _, _ in strict_spans(s.tags)})
     tm = TypeMap.read(type_map, model_types, test_types) if type_map else TypeMap.shared(model_types, test_types)
     if not tm.mapping:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .corpora import Corpus, CorpusSpec, auto_folds, fold_corpora, load_corpus
+from .extra_tests import extra_test_paths
 from .experiment import CONTESTANTS, Experiment, experiment_from_params, with_settings
 from .files import write_json_atomic
 from .learner import progress_bar
@@ -121,13 +122,7 @@ class StudyConfig:
         _whole('tune_trials', self.tune_trials, 0, extra=' (0: no tuning)')
         _whole('disagreement_examples', self.disagreement_examples, 0)
         if not isinstance(self.retrain, bool): raise ValueError(f'retrain={self.retrain!r}: expected True or False')
-        for name in ('extra_tests', 'type_map'):  # exist now; their types are checked against the corpus's when it is read
-            paths = getattr(self, name)
-            if paths is None: continue
-            if not isinstance(paths, str) or not paths.strip(): raise ValueError(f'{name}={paths!r}: expected a path, or None')
-            for p in paths.split(',') if name == 'extra_tests' else [paths]:
-                if p.strip() and not Path(p.strip()).expanduser().exists(): raise ValueError(f'{name}={paths!r}: {p.strip()}: no such file or folder')
-        if self.type_map is not None and self.extra_tests is None: raise ValueError(f'type_map={self.type_map!r}: give extra_tests too')
+        extra_test_paths(self.extra_tests, self.type_map)  # there now; their types are checked against the corpus's when it is read
         for name in ('tables_dir', 'output_dir'):
             if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
                 raise ValueError(f'{name}={getattr(self, name)!r}: expected a folder')
