@@ -98,15 +98,25 @@ class Comparison:
         self.pair = headline_pair(self.config, self.first_table)
         if self.n_folds > 1:  # the pair's runs pooled over the folds: every sentence scored once
             self.pooled, self.test_corpus = folds.pool_runs(self.runs, self.fold_corpora, list(self.pair))
-            self.power = folds.fold_power(self.runs, self.fold_corpora, *self.pair)
         else:
             self.pooled, self.test_corpus = [r for r in self.runs if r.fraction == 1.0], self.corpus
-            self.power = verdict.pair_power(self.runs, self.corpus, *self.pair)  # what this test set and these seeds can detect
         self.pooled_table = tables.runs_table(self.pooled)
-        self.significance = verdict.significance_table(self.pooled, self.test_corpus, *self.pair)
-        self.headline = verdict.headline(self.pooled_table, self.significance, *self.pair, power=self.power,
-                                         entities=int(self.test_corpus.summary().loc['entities', 'test']), folds=self.n_folds,
-                                         sentences=len(self.test_corpus.test), requested=self.config.pair is not None)
+
+    # computed when first asked for (the paired tests' shuffles take seconds): asking for the costs does not run them
+    @cached_property
+    def power(self):
+        "What this test set (on folds: every sentence) and these seeds can detect between the pair."
+        if self.n_folds > 1: return folds.fold_power(self.runs, self.fold_corpora, *self.pair)
+        return verdict.pair_power(self.runs, self.corpus, *self.pair)
+
+    @cached_property
+    def significance(self) -> pd.DataFrame: return verdict.significance_table(self.pooled, self.test_corpus, *self.pair)
+
+    @cached_property
+    def headline(self):
+        return verdict.headline(self.pooled_table, self.significance, *self.pair, power=self.power,
+                                entities=int(self.test_corpus.summary().loc['entities', 'test']), folds=self.n_folds,
+                                sentences=len(self.test_corpus.test), requested=self.config.pair is not None)
 
     @property
     def n_folds(self) -> int: return len(self.fold_corpora)
