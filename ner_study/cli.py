@@ -293,7 +293,8 @@ def _compare(a):
     if error: raise error[0]
     pages = [render_report(report / 'index.ipynb')]
     resolved = cfg.resolve_folds(corpus)
-    pair = json.loads((Path(cfg.tables_dir) / 'summary.json').read_text())['headline_pair']
+    summary = json.loads((Path(cfg.tables_dir) / 'summary.json').read_text())
+    pair = summary['headline_pair']
     say(f'Comparison written; the per-model reports of {" and ".join(pair)} (their fold-1 runs, reused)...')
     for model in pair:
         exp = resolved.experiment(model, resolved.first_seed)
@@ -303,7 +304,6 @@ def _compare(a):
         if exp.family == 'bert': run['encoder'] = resolved.encoder
         run_notebook(REPO / 'nbs' / 'train.ipynb', report / f'{model}.ipynb', {k: v for k, v in run.items() if v is not None})
         pages.append(render_report(report / f'{model}.ipynb'))
-    summary = json.loads((Path(cfg.tables_dir) / 'summary.json').read_text())
     if plan.to_train and progress.first_run_at and progress.training_done_at:  # what `make costs` measures a study's start and report by
         write_json_atomic(Path(cfg.tables_dir) / 'timing.json', {
             'start_seconds': progress.first_run_at - started, 'training_seconds': progress.training_done_at - progress.first_run_at,
@@ -327,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--debug', action='store_true', help='show the traceback of an error (also NER_STUDY_DEBUG=1)')
     p.add_argument('--threads', help="torch threads (also NER_STUDY_THREADS): a number, or 'auto' = one per core that other processes "
                                      "leave free, measured at the start (default: 'auto' for predict, one per core otherwise)")
+    from ner_study.span_writers import WRITE_FORMATS
     sub = p.add_subparsers(dest='command', required=True, metavar='{compare,train,fit,evaluate,predict,convert,reproduce,render}')
     c = sub.add_parser('compare', help='the study: plan, progress, the comparison report and one report per model of the headline pair',
                        description='The comparison of the study on a corpus: its plan (runs, time on this machine, what it can detect), '
@@ -371,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument('model_dir', help='a saved tagger folder, e.g. runs/<run>/best')
     r.add_argument('text', nargs='*', help='texts to tag; without them, lines of --file or standard input')
     r.add_argument('--file', help="a UTF-8 file with one text per line ('-' for standard input)")
-    r.add_argument('--format', default='jsonl', choices=['jsonl', 'conll', 'label-studio', 'doccano', 'spacy', 'brat'],
+    r.add_argument('--format', default='jsonl', choices=['jsonl', *WRITE_FORMATS],
                    help='JSON lines with entity spans (default), token/tag columns, or pre-annotations to import into Label Studio '
                         '(a JSON array of tasks with predictions), Doccano or spaCy/Prodigy (JSON lines), brat (a folder)')
     r.add_argument('--output', help='the file (brat: the folder) to write; default: standard output')
@@ -380,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    'dropped and why — and write it in another format: see what was read before training on it.')
     v.add_argument('source', help='a corpus file or brat folder, in any format ner-study reads (told by its content)')
     v.add_argument('target', help='the file (brat: the folder) to write')
-    v.add_argument('--to', required=True, choices=['conll', 'label-studio', 'doccano', 'spacy', 'brat'], help='the format to write')
+    v.add_argument('--to', required=True, choices=WRITE_FORMATS, help='the format to write')
     r.add_argument('--batch-size', type=int, default=32)
     q = sub.add_parser('reproduce', help="retrain the runs behind the README's figures and compare each with the committed reference")
     q.add_argument('--set', default='headline', help="which runs: 'headline' (lstm and bert on fold 1, seed 42) or 'folds' (both on every "

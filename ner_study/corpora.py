@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .span_readers import FORMAT_NAMES, read_span_corpus, read_token_table, sniff_format
+from .span_readers import FORMAT_NAMES, is_brat_folder, read_span_corpus, read_token_table, sniff_format
 from .span_writers import conll_text
 from .spans import CorpusError, SpanReading
 from .splits import fold_split, split_sentences
@@ -250,12 +250,9 @@ def read_corpus_file(path: str | Path) -> tuple[list[Sentence], ReadReport]:
 _SPLIT_NAMES = {'train': ('train',), 'dev': ('dev', 'valid', 'val'), 'test': ('test',)}
 
 
-def _is_brat(folder: Path) -> bool: return any(Path(folder).glob('*.ann'))
-
-
 def _find_split_files(folder: Path) -> dict[str, Path]:
     found = {}
-    files = sorted(p for p in folder.iterdir() if (p.is_file() or p.is_dir() and _is_brat(p)) and not p.name.startswith('.')
+    files = sorted(p for p in folder.iterdir() if (p.is_file() or p.is_dir() and is_brat_folder(p)) and not p.name.startswith('.')
                    and p.suffix.lower() != '.md')
     for split, keys in _SPLIT_NAMES.items():
         hits = [p for p in files if any(k in p.stem.lower() for k in keys)]
@@ -348,7 +345,7 @@ def load_corpus(spec: CorpusSpec | str = 'wnut16') -> Corpus:
         if len(paths) != 3: raise CorpusError(f"corpus {src!r}: give three comma-separated paths train,dev,test")
         return _from_files(src, dict(zip(('train', 'dev', 'test'), paths)), spec)
     path = Path(src).expanduser()
-    if path.is_dir(): return _from_files(path.name, {'train': path} if _is_brat(path) else _find_split_files(path), spec)
+    if path.is_dir(): return _from_files(path.name, {'train': path} if is_brat_folder(path) else _find_split_files(path), spec)
     if path.is_file(): return _from_files(path.stem, {'train': path}, spec)
     if '/' in src and (src.startswith(('.', '/', '~')) or path.suffix):
         raise CorpusError(f"corpus {src!r}: no such file or folder")
@@ -361,7 +358,7 @@ def _every_sentence(spec: CorpusSpec) -> tuple[str, list[Sentence], list, list[R
     path = Path(src).expanduser()
     if src == 'wnut16': name, files = 'wnut16', [bundled_wnut16_path()]
     elif ',' in src: name, files = src, [Path(p.strip()).expanduser() for p in src.split(',')]
-    elif path.is_dir(): name, files = path.name, [path] if _is_brat(path) else list(_find_split_files(path).values())
+    elif path.is_dir(): name, files = path.name, [path] if is_brat_folder(path) else list(_find_split_files(path).values())
     elif path.is_file(): name, files = path.stem, [path]
     else:  # a hub dataset: its splits pooled, each sentence its own unit
         c = load_corpus(CorpusSpec(src, spec.split_seed, spec.dev_ratio, spec.test_ratio))

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -14,6 +13,7 @@ from typing import NamedTuple
 from .corpora import Corpus, bundled_wnut16_path, labels_of, read_conll
 from .experiment import CONTESTANTS, TAGGERS, Experiment
 from .files import write_json_atomic
+from .learner import TrainConfig
 from .study import is_finished
 
 # %% auto #0
@@ -53,10 +53,10 @@ def run_record(run_dir: str | Path) -> dict | None:
     per_sentence = (m['dev']['n_tokens'] + m['test']['n_tokens']) / (sizes['dev'] + sizes['test'])
     n_train = min(sizes['train'], train['max_train_sentences'] or sizes['train'])
     words = {'train': per_sentence * n_train, 'dev': m['dev']['n_tokens']}
+    passes = TrainConfig(epochs=train['epochs'], batch_size=train['batch_size'], min_steps=train['min_steps']).passes_per_epoch(n_train)
     wall = json.loads((run_dir / 'wall.json').read_text())['seconds'] if (run_dir / 'wall.json').exists() else None
     return {'model': m['model'], 'family': m['family'], 'threads': (m.get('environment') or {}).get('torch_threads'),
-            'train_words': words['train'], 'dev_words': words['dev'], 'sentences': sizes,
-            'max_train_sentences': train['max_train_sentences'], 'min_steps': train['min_steps'], 'max_epochs': train['epochs'],
+            'train_words': words['train'], 'dev_words': words['dev'], 'min_steps': train['min_steps'], 'passes': passes,
             'epochs': len(history), 'train_seconds': sum(h['train_seconds'] for h in history),
             'epoch_seconds': sum(h['seconds'] for h in history), 'wall': wall, 'run_dir': str(run_dir)}
 
@@ -129,7 +129,7 @@ def fit_costs(records: list[dict]) -> dict[str, RunCost]:
         rs = [r for r in records if r['model'] == model and r['train_words']]
         full = [r for r in rs if not r['min_steps']] or rs
         curve = [r for r in rs if r['min_steps']]
-        trained = sum(r['train_words'] * r['epochs'] * _passes(r) for r in full)
+        trained = sum(r['train_words'] * r['epochs'] * r['passes'] for r in full)
         evaluated = sum(r['dev_words'] * r['epochs'] for r in full)
         starts = [r['wall'] - r['epoch_seconds'] for r in full if r['wall']]
         out[model] = RunCost(train_per_kword=1000 * sum(r['train_seconds'] for r in full) / trained,
@@ -138,12 +138,6 @@ def fit_costs(records: list[dict]) -> dict[str, RunCost]:
                              curve_epochs=sum(r['epochs'] for r in curve) / len(curve) if curve else sum(r['epochs'] for r in full) / len(full),
                              start=sum(starts) / len(starts) if starts else 10.0)
     return out
-
-
-def _passes(r: dict) -> int:
-    "Passes over the training words per epoch of a recorded run (more than 1 where `min_steps` asked for more steps)."
-    n = r['sentences']['train'] if not r['max_train_sentences'] else min(r['max_train_sentences'], r['sentences']['train'])
-    return max(1, math.ceil(r['min_steps'] / (r['max_epochs'] * max(1, math.ceil(n / 16))))) if r['min_steps'] else 1
 
 # %% ../nbs/12f_costs.ipynb #b38bcee0
 def plan_costs(output_dir: str | Path, models, threads: int, reference: dict, measure: bool = True, say=None) -> tuple[dict[str, RunCost], str, float]:

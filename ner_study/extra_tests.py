@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .corpora import CorpusError, read_corpus_file
+from .span_readers import is_brat_folder
 from .experiment import load_tagger, title
 from .files import write_json_atomic
 from .learner import predict_tags
@@ -84,8 +85,8 @@ class TypeMap:
 # %% ../nbs/11b_extra_tests.ipynb #xt000011
 def _test_file(folder: Path) -> Path:
     "The test file (or brat folder) of a folder of splits (its name contains 'test')."
-    hits = sorted(p for p in folder.iterdir() if (p.is_file() or any(p.glob('*.ann'))) and 'test' in p.stem.lower()
-                  and not p.name.startswith('.'))  # a file, or a brat folder
+    hits = sorted(p for p in folder.iterdir() if (p.is_file() or is_brat_folder(p)) and 'test' in p.stem.lower()
+                  and not p.name.startswith('.'))
     if len(hits) != 1:
         raise CorpusError(f"extra_tests: {folder}: expected one test file (a name containing 'test') to score, found "
                           + (', '.join(p.name for p in hits) if hits else 'none'))
@@ -154,7 +155,7 @@ def read_extra_tests(paths: str | None, model_types: list[str], type_map: str | 
     "The test sets of `paths` (comma-separated files or folders; None: none), each with `type_map` (a file; None: the types of the same name) from the model's `model_types`; `corpus`: every sentence of the corpus the models came from."
     tests = []
     for path in extra_test_paths(paths, type_map):
-        file = _test_file(path) if path.is_dir() and not any(path.glob('*.ann')) else path  # a folder of splits, or a brat folder
+        file = _test_file(path) if path.is_dir() and not is_brat_folder(path) else path  # a folder of splits, or a brat folder
         tests.append((path.name if path.is_dir() else path.stem, file, read_corpus_file(file)[0]))
     if not tests: return []
     test_types = sorted({typ for _, _, sents in tests for s in sents for typ, _, _ in strict_spans(s.tags)})

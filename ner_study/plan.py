@@ -127,9 +127,13 @@ def study_plan(cfg: StudyConfig, corpus: Corpus | None = None, measure: bool | s
     reference = costs or load_costs()
     corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
     cfg = cfg.resolve_folds(corpus)
-    corpora = cfg.fold_corpora(corpus)
+    return _plan(cfg, corpus, cfg.fold_corpora(corpus), measure, reference, say)
+
+
+def _plan(cfg: StudyConfig, corpus: Corpus, corpora: list[Corpus], measure: bool | str, reference: dict, say) -> StudyPlan:
+    "`study_plan` of a configuration whose folds are resolved and read."
     if measure == 'auto':  # a study of seconds (a test's miniature) is not worth a measurement of the machine
-        plan = study_plan(cfg, corpus, False, reference)
+        plan = _plan(cfg, corpus, corpora, False, reference, say)
         if plan.train_seconds < 60: return plan
         measure = True
     rates, how, factor = plan_costs(cfg.output_dir, cfg.models, cfg.engine().threads or 1, reference, measure, say)

@@ -53,6 +53,15 @@ class StudyProgress:
     started: float = field(default_factory=time.time)
     first_run_at: float | None = None      # when the first run of the plan was seen training (or finished)
     training_done_at: float | None = None  # when every run of the plan was seen finished
+    walls: dict = field(default_factory=dict, repr=False)  # finished runs' wall times, read once (status is asked every 2 s)
+
+    def wall(self, run) -> float | None:
+        "The measured wall time of `run` once it has finished (`_wall`), read from its folder the first time only."
+        if run.name not in self.walls:
+            seconds = _wall(run.run_dir)
+            if seconds is None: return None
+            self.walls[run.name] = seconds
+        return self.walls[run.name]
 
     def status(self) -> dict:
         "A snapshot: done, total, the runs training now (name, seconds, epochs done), elapsed and estimated remaining seconds."
@@ -68,7 +77,7 @@ class StudyProgress:
         if self.first_run_at is None and (training or done):
             self.first_run_at = min([now - s for _, s, _ in training] or [now])
         finished = [r for r in self.plan.to_train if r not in pending]
-        actual = [(r, _wall(r.run_dir)) for r in finished]
+        actual = [(r, self.wall(r)) for r in finished]
         actual = [(r, w) for r, w in actual if w]
         ratio = min(2.0, max(0.5, sum(w for _, w in actual) / sum(r.seconds for r, _ in actual))) if actual else 1.0
         in_training = {r.name for r, _, _ in training}
@@ -116,7 +125,7 @@ def watch(progress: StudyProgress, stop: threading.Event, stream=None, every: fl
                 seen.add(r.name)
                 m = RunMetrics.read(r.run_dir)
                 text = (f"  done: {r.name}: dev F1 {m.dev.f1:.3f}, {m.epochs_trained} epoch{'s' * (m.epochs_trained != 1)}, "
-                        f"{duration(_wall(r.run_dir) or 0)}")
+                        f"{duration(progress.wall(r) or 0)}")
                 stream.write(('\r\x1b[K' if tty else '') + text + '\n'); width = 0
         line = progress.line()
         if tty:

@@ -15,7 +15,8 @@ from .tags import Sentence, split_tag
 
 # %% auto #0
 __all__ = ['SPAN_FORMATS', 'FORMAT_NAMES', 'read_label_studio', 'read_label_studio_min', 'read_doccano', 'read_spacy_jsonl',
-           'read_brat', 'read_token_table', 'sniff_format', 'read_documents', 'tagged_documents', 'read_span_corpus']
+           'read_brat', 'read_token_table', 'is_brat_folder', 'sniff_format', 'read_documents', 'tagged_documents',
+           'read_span_corpus']
 
 # %% ../nbs/00ac_span_readers.ipynb #879ca6f9
 def _json_lines(path: Path):
@@ -25,6 +26,18 @@ def _json_lines(path: Path):
             if not line.strip(): continue
             try: yield lineno, json.loads(line)
             except json.JSONDecodeError as e: raise CorpusError(f'{path}:{lineno}: not JSON ({e.msg} at column {e.colno})') from None
+
+
+def _json_file(path: Path):
+    "The JSON value of a whole file; a file that is not JSON is an error naming its line."
+    try: return json.loads(Path(path).read_text(encoding='utf-8-sig'))
+    except json.JSONDecodeError as e: raise CorpusError(f'{path}:{e.lineno}: not JSON ({e.msg})') from None
+
+
+def _first_char(path: Path) -> str:
+    "The first character of a text file past a byte-order mark and whitespace ('' for none)."
+    with open(path, 'rb') as f: head = f.read(4096)
+    return head.decode('utf-8', errors='replace').lstrip('\ufeff \t\r\n')[:1]
 
 
 def _offset(value, where: str, what: str) -> int:
@@ -199,38 +212,44 @@ def read_brat(folder: Path, reading: SpanReading) -> list[Document]:
     return docs
 
 # %% ../nbs/00ac_span_readers.ipynb #aaa4720e
+def _is_parquet(path: Path) -> bool:
+    with open(path, 'rb') as f: return f.read(4) == b'PAR1'
+
+
+def _class_names(features: dict) -> list[str] | None:
+    "The tag names of a Hugging Face `features` description (its ClassLabel), under `ner_tags`, `tags` or `labels`."
+    for col in ('ner_tags', 'tags', 'labels'):
+        names = (features.get(col) or {}).get('feature', {}).get('names')
+        if names: return names
+    return None
+
+
 def _tag_names(path: Path) -> list[str] | None:
     "Tag names for numeric tags: the Parquet file's Hugging Face metadata, else `dataset_info.json` or `labels.txt` beside it."
-    if path.suffix.lower() == '.parquet':
+    if _is_parquet(path):
         import pyarrow.parquet as pq
         meta = (pq.read_schema(path).metadata or {}).get(b'huggingface')
-        if meta:
-            feats = json.loads(meta).get('info', {}).get('features', {})
-            for col in ('ner_tags', 'tags', 'labels'):
-                names = (feats.get(col) or {}).get('feature', {}).get('names')
-                if names: return names
+        names = _class_names(json.loads(meta).get('info', {}).get('features', {})) if meta else None
+        if names: return names
     info, labels = path.parent / 'dataset_info.json', path.parent / 'labels.txt'
     if info.is_file():
-        feats = json.loads(info.read_text(encoding='utf-8')).get('features', {})
-        for col in ('ner_tags', 'tags', 'labels'):
-            names = (feats.get(col) or {}).get('feature', {}).get('names')
-            if names: return names
+        names = _class_names(json.loads(info.read_text(encoding='utf-8')).get('features', {}))
+        if names: return names
     if labels.is_file(): return [l.strip() for l in labels.read_text(encoding='utf-8').splitlines() if l.strip()]
     return None
 
 
 def _rows(path: Path):
-    "(where, row) of a JSON Lines, JSON array, Parquet or CSV table."
-    suffix = path.suffix.lower()
-    if suffix == '.parquet':
+    "(where, row) of a JSON Lines, JSON array, Parquet or CSV table (Parquet told by its bytes, CSV by its name)."
+    if _is_parquet(path):
         import pyarrow.parquet as pq
         for i, row in enumerate(pq.read_table(path).to_pylist()): yield f'{path} row {i + 1}', row
-    elif suffix == '.csv':
+    elif path.suffix.lower() == '.csv':
         with open(path, encoding='utf-8-sig', newline='') as f:
             reader = csv.DictReader(f)
             for row in reader: yield f'{path}:{reader.line_num}', row
-    elif path.read_text(encoding='utf-8-sig').lstrip().startswith('['):
-        for i, row in enumerate(json.loads(path.read_text(encoding='utf-8-sig'))): yield f'{path} row {i + 1}', row
+    elif _first_char(path) == '[':
+        for i, row in enumerate(_json_file(path)): yield f'{path} row {i + 1}', row
     else: yield from ((f'{path}:{n}', o) for n, o in _json_lines(path))
 
 
@@ -285,23 +304,31 @@ def _record_format(rec, where: str) -> str:
                       'exports (JSON, JSON-MIN), Doccano and spaCy/Prodigy JSON Lines, and tables of "tokens" and "ner_tags"')
 
 
+def is_brat_folder(path: Path) -> bool:
+    "Whether `path` is a folder of brat `.ann` files (itself, not its subfolders: those are a corpus's splits)."
+    return Path(path).is_dir() and any(Path(path).glob('*.ann'))
+
+
 def sniff_format(path: str | Path) -> str:
     "The format of the corpus file or folder `path`, told by its content: one of `FORMAT_NAMES`."
     path = Path(path)
     if path.is_dir():
         if any(path.rglob('*.ann')): return 'brat'
         raise CorpusError(f'{path}: a folder, but not of brat .ann files')
-    with open(path, 'rb') as f: head = f.read(4096)
-    if head.startswith(b'PAR1'): return 'tokens'
-    text = head.decode('utf-8', errors='replace').lstrip('\ufeff \t\r\n')
+    if _is_parquet(path): return 'tokens'
     if path.suffix.lower() == '.csv':
-        first = next(csv.reader([text.splitlines()[0] if text else '']), [])
+        with open(path, encoding='utf-8-sig', errors='replace', newline='') as f: first = next(csv.reader(f), [])
         return 'tokens' if 'tokens' in [c.strip() for c in first] else 'kaggle-csv'
-    if text.startswith('['):
-        try: records = json.loads(path.read_text(encoding='utf-8-sig'))
+    first = _first_char(path)
+    if first == '[':  # the first record tells the format; the reader parses the whole array, once
+        text = path.read_text(encoding='utf-8-sig', errors='replace')
+        start = text.index('[') + 1
+        while start < len(text) and text[start].isspace(): start += 1
+        if text.startswith(']', start): return 'label-studio'
+        try: record, _ = json.JSONDecoder().raw_decode(text, start)
         except json.JSONDecodeError as e: raise CorpusError(f'{path}:{e.lineno}: not JSON ({e.msg})') from None
-        return _record_format(records[0], f'{path} record 1') if records else 'label-studio'
-    if text.startswith('{'):
+        return _record_format(record, f'{path} record 1')
+    if first == '{':
         for lineno, rec in _json_lines(path): return _record_format(rec, f'{path}:{lineno}')
     return 'conll'
 
@@ -311,7 +338,7 @@ def read_documents(path: str | Path, fmt: str | None = None) -> tuple[list[Docum
     path, fmt = Path(path), fmt or sniff_format(path)
     reading = SpanReading(FORMAT_NAMES.get(fmt, fmt))
     if fmt in ('label-studio', 'label-studio-min'):
-        records = json.loads(path.read_text(encoding='utf-8-sig'))
+        records = _json_file(path)
         if not isinstance(records, list): raise CorpusError(f'{path}: expected a JSON array of tasks')
         docs = (read_label_studio if fmt == 'label-studio' else read_label_studio_min)(path, records, reading)
     elif fmt == 'doccano': docs = read_doccano(path, reading)

@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from .spans import CorpusError, Document, Span
+from .spans import CorpusError, Document, Span, offset_map
 from .tags import Sentence, iob2_spans
 
 # %% auto #0
@@ -34,7 +34,12 @@ def entity_spans(sentences: list[Sentence], offsets: list[list[tuple[int, int]]]
     return [Span(ws[a][0], ws[b - 1][1], typ) for s, ws in zip(sentences, offsets) for typ, a, b in iob2_spans(s.tags)]
 
 
-def _utf16(text: str, i: int) -> int: return i + sum(1 for c in text[:i] if ord(c) > 0xFFFF)
+def _utf16_of(text: str):
+    "The UTF-16 offset of each code point offset of `text` (the inverse of `offset_map`), as a function."
+    m = offset_map(text, utf16=True)
+    if m is None: return lambda i: i
+    back = {cp: u for u, cp in enumerate(m) if cp >= 0}
+    return back.__getitem__
 
 # %% ../nbs/00ad_span_writers.ipynb #f4772a1e
 WRITE_FORMATS = ('conll', 'label-studio', 'doccano', 'spacy', 'brat')
@@ -56,6 +61,7 @@ def _write_text(path: Path, text: str) -> None:
 def documents_text(docs: list[tuple[Document, list[Sentence], list[list[tuple[int, int]]]]], fmt: str,
                    model_version: str | None = None) -> str:
     "Tagged documents `(document, sentences, word offsets)` as the text of a file in `fmt` (any of `WRITE_FORMATS` but brat); with `model_version`, as predictions."
+    if fmt not in WRITE_FORMATS or fmt == 'brat': raise CorpusError(f'format {fmt!r}: expected one of {", ".join(WRITE_FORMATS[:-1])}')
     if fmt == 'conll': return conll_text([s for _, sents, _ in docs for s in sents])
     records = []
     for i, (doc, sents, offs) in enumerate(docs):
@@ -67,15 +73,15 @@ def documents_text(docs: list[tuple[Document, list[Sentence], list[list[tuple[in
                             **({'predictions': [{'model_version': model_version, 'result': result}]} if model_version else
                                {'annotations': [{'result': result}]})})
         elif fmt == 'doccano':  # UTF-16 code units, as its browser front end counts
-            records.append({'id': i + 1, 'text': t, 'label': [[_utf16(t, s.start), _utf16(t, s.end), s.label] for s in spans]})
-        elif fmt == 'spacy':
+            u16 = _utf16_of(t)
+            records.append({'id': i + 1, 'text': t, 'label': [[u16(s.start), u16(s.end), s.label] for s in spans]})
+        else:
             words = [w for ws in offs for w in ws]
             first = {w[0]: k for k, w in enumerate(words)}; last = {w[1]: k for k, w in enumerate(words)}
             records.append({'text': t, 'tokens': [{'text': t[a:b], 'start': a, 'end': b, 'id': k, 'ws': b < len(t) and t[b].isspace()}
                                                   for k, (a, b) in enumerate(words)],
                             'spans': [{'start': s.start, 'end': s.end, 'label': s.label, 'token_start': first[s.start],
                                        'token_end': last[s.end]} for s in spans], 'answer': 'accept'})
-        else: raise CorpusError(f'format {fmt!r}: expected one of {", ".join(WRITE_FORMATS)}')
     if fmt == 'label-studio': return json.dumps(records, ensure_ascii=False, indent=1) + '\n'
     return ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in records)
 
@@ -84,6 +90,7 @@ def write_documents(docs: list[tuple[Document, list[Sentence], list[list[tuple[i
                     model_version: str | None = None) -> Path:
     "Write tagged documents to `path` in `fmt` (`WRITE_FORMATS`; brat: a folder of `.txt` and `.ann` files), each file written whole or not at all."
     path = Path(path)
+    if fmt not in WRITE_FORMATS: raise CorpusError(f'format {fmt!r}: expected one of {", ".join(WRITE_FORMATS)}')
     if fmt != 'brat': _write_text(path, documents_text(docs, fmt, model_version)); return path
     for i, (doc, sents, offs) in enumerate(docs):
         name = f'doc{i + 1:0{len(str(len(docs)))}d}'

@@ -119,12 +119,16 @@ class SpanReading:
 _LINE_BREAK = re.compile(r'\r\n|[\n\r\u2028\u2029\x0b\x0c\x85]')
 
 
+def _outside(doc: Document, s: Span) -> CorpusError:
+    return CorpusError(f'{doc.id}: span {s.start}-{s.end} {s.label!r} lies outside the text ({len(doc.text)} characters)')
+
+
 def _checked_spans(doc: Document, reading: SpanReading) -> list[Span]:
     "`doc`'s spans inside its text, trimmed of edge whitespace, non-empty, one layer (the outermost kept)."
     spans = []
     for s in doc.spans:
         if not (isinstance(s.start, int) and isinstance(s.end, int) and 0 <= s.start <= s.end <= len(doc.text)):
-            raise CorpusError(f'{doc.id}: span {s.start}-{s.end} {s.label!r} lies outside the text ({len(doc.text)} characters)')
+            raise _outside(doc, s)
         start, end = s.start, s.end
         while start < end and doc.text[start].isspace(): start += 1
         while end > start and doc.text[end - 1].isspace(): end -= 1
@@ -211,7 +215,7 @@ def in_code_points(doc: Document, stored: list[str | None], documented: str, rea
         if x is None:
             reading.spans += 1; reading.drop(doc, Span(0, 0, s.label), f'does not fit: {s.start}-{s.end} ends inside a character'); continue
         if x.start > len(doc.text) or x.end > len(doc.text):
-            raise CorpusError(f'{doc.id}: span {s.start}-{s.end} {s.label!r} lies outside the text ({len(doc.text)} characters)')
+            raise _outside(doc, s)
         if t is not None and doc.text[x.start:x.end] != t: reading.text_mismatches += 1
         spans.append(x)
     return Document(doc.id, doc.text, spans, doc.words)
