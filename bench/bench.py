@@ -1,10 +1,10 @@
 """Speed and quality of ner-study's taggers against what users would otherwise run, on the same data and machine.
 
     bench/run.sh                          # the full run (installs the benchmark venvs on first use): bench/results.json
-    bench/run.sh --quick                  # a smoke run on tiny subsets (its figures mean nothing)
-    bench/run.sh --suite bert             # one suite: bert, lstm (with flair and spaCy), text
-    bench/run.sh --pair bert --rounds 5   # the BERT training pair vs the HF Trainer with group_by_length alone, more rounds
-    bench/run.sh --pair lstm-spacy        # our BiLSTM-CRF's training vs spaCy's alone, alternating
+    bench/run.sh --quick                  # a smoke run on tiny subsets (its figures mean nothing) bench/run.sh --suite
+    bert             # one suite: bert, lstm (with flair and spaCy), text bench/run.sh --pair bert --rounds 5   # the
+    BERT training pair vs the HF Trainer with group_by_length alone, more rounds bench/run.sh --pair lstm-spacy        #
+    our BiLSTM-CRF's training vs spaCy's alone, alternating
 
 The suites and how each is measured: bench/README.md. Shared helpers: measure.py; targets and report: report.py.
 """
@@ -38,16 +38,17 @@ from ner_study.machine import MachineLoad  # noqa: E402
 
 # ------------------------------------------------------------------------------------------------------------ BERT
 def throughput_pair(tp, labels, corpus_name: str, rounds: int = 3) -> dict:
-    """Training sentences/s over one epoch of `tp`: ours and the HF Trainer with group_by_length, alternating, the best of
-    `rounds` each. The float32 matmul peak is measured before the first run and after every run: each run's utilisation
-    is taken against the mean of the peaks just before and just after it (the VM's speed drifts over minutes, so a peak
-    measured at another moment would misstate it either way)."""
+    """Training sentences/s over one epoch of `tp`: ours and the HF Trainer with group_by_length, alternating, the best
+    of `rounds` each. The float32 matmul peak is measured before the first run and after every run: each run's
+    utilisation is taken against the mean of the peaks just before and just after it (the VM's speed drifts over
+    minutes, so a peak measured at another moment would misstate it either way)."""
     dev_small = tp[:32]
     runs = {'ours': [], 'hf_trainer_group_by_length': []}
     peaks, around = [matmul_peak(torch.float32)], {k: [] for k in runs}
     for r in range(rounds):
         for name in runs:
-            log(f'[bert] training throughput, {corpus_name} {len(tp)} sentences, 1 epoch, round {r + 1}/{rounds}: {name}')
+            log(f'[bert] training throughput, {corpus_name} {len(tp)} sentences, 1 epoch, round {r + 1}/{rounds}: '
+                f'{name}')
             runs[name].append(train_ours('bert', tp, dev_small, labels, 1, BERT_TRAIN)[1] if name == 'ours'
                               else HfRecipe(labels).train(tp, 1, 'group_by_length'))
             peaks.append(matmul_peak(torch.float32))
@@ -96,12 +97,18 @@ def compare_bert(wnut, wiki, S) -> dict:
     ours_pred, _ = predict_ours(ours, [s.tokens for s in wnut.test])
     res['quality'] = {'ours': {'test_f1': evaluate_tags(gold, ours_pred).f1, 'train_seconds': secs,
                                'sentences_per_s': len(qtrain) * S['bert_epochs'] / secs}}
-    bf16 = native_bf16(ours.device.type)  # then prediction under bfloat16 autocast too (`predict_tags(bf16=True)`): its F1 and speed
-    if bf16: res['quality']['ours (bf16 prediction)'] = {'test_f1': evaluate_tags(gold, predict_ours(ours, [s.tokens for s in wnut.test], True)[0]).f1}
+    # then prediction under bfloat16 autocast too (`predict_tags(bf16=True)`): its F1 and speed
+    bf16 = native_bf16(ours.device.type)
+    if bf16: res['quality']['ours (bf16 prediction)'] = {'test_f1': evaluate_tags(gold,
+                                                                                  predict_ours(ours,
+                                                                                               [s.tokens
+                                                                                                for s in wnut.test],
+                                                                                               True)[0]).f1}
     log('[bert] quality: hf_trainer')
     hf = HfRecipe(wnut.labels)
     secs = hf.train(qtrain, S['bert_epochs'])
-    res['quality']['hf_trainer'] = {'test_f1': evaluate_tags(gold, hf_predict_tags(hf, wnut.test)).f1, 'train_seconds': secs,
+    res['quality']['hf_trainer'] = {'test_f1': evaluate_tags(gold, hf_predict_tags(hf, wnut.test)).f1,
+                                    'train_seconds': secs,
                                     'sentences_per_s': len(qtrain) * S['bert_epochs'] / secs}
 
     # --- inference on WikiANN test sentences (the W-NUT models; speed does not depend on the weights)
@@ -118,7 +125,9 @@ def compare_bert(wnut, wiki, S) -> dict:
                                 'aggregation_strategy': 'first'}
     # sanity: the pipeline's word tags score like the HF model it wraps
     outs, _ = run_pipeline(pipe, [s.tokens for s in wnut.test])
-    res['quality']['pipeline (check)'] = {'test_f1': evaluate_tags(gold, pipeline_tags(outs, [s.tokens for s in wnut.test])).f1}
+    res['quality']['pipeline (check)'] = {'test_f1': evaluate_tags(gold,
+                                                                   pipeline_tags(outs,
+                                                                                 [s.tokens for s in wnut.test])).f1}
     return res
 
 
@@ -128,7 +137,8 @@ def compare_lstm(wnut, wiki, S, flair_python: str | None, save_to: Path | None =
     from ner_study.lstm import LstmConfig
     from ner_study.metrics import evaluate_tags
     lc = LstmConfig()
-    res = {'settings': {**LSTM_TRAIN, 'epochs_quality': S['lstm_epochs'], 'epochs_throughput': 1, 'hidden_per_direction': lc.hidden,
+    res = {'settings': {**LSTM_TRAIN, 'epochs_quality': S['lstm_epochs'], 'epochs_throughput': 1,
+                        'hidden_per_direction': lc.hidden,
                         'quality_train_sentences': len(wnut.train[:S['lstm_quality_train'] or None]),
                         'word_dim': lc.word_dim, 'throughput_train_sentences': len(wiki.train[:S['lstm_tp_train']]),
                         'infer_sentences': len(wiki.test[:S['lstm_infer']]), 'eval_batch_size': EVAL_BATCH}}
@@ -148,7 +158,8 @@ def compare_lstm(wnut, wiki, S, flair_python: str | None, save_to: Path | None =
         from ner_study.files import save_tagger
         save_tagger(tagger, save_to)
     res['quality'] = {'ours': {'test_f1': evaluate_tags([s.tags for s in wnut.test], pred).f1, 'train_seconds': secs,
-                               'sentences_per_s': len(qtrain) * S['lstm_epochs'] / secs, 'parameters': tagger.n_trainable()}}
+                               'sentences_per_s': len(qtrain) * S['lstm_epochs'] / secs,
+                               'parameters': tagger.n_trainable()}}
     if not flair_python or not Path(flair_python).exists():
         res['flair'] = {'skipped': f'no flair interpreter at {flair_python}'}
         return res
@@ -167,9 +178,10 @@ def compare_lstm(wnut, wiki, S, flair_python: str | None, save_to: Path | None =
 
 
 def compare_spacy(lstm: dict, wiki, S, spacy_python: str | None, rounds: int = 2):
-    """spaCy's NER (CPU efficiency config, its own loop and optimizer) beside our BiLSTM-CRF: same data, batch size, epochs.
-    The training throughput is also measured as a pair, like BERT's: ours and spaCy alternate `rounds` times (spaCy's
-    first worker also measures quality and inference, the later ones only the throughput) and the best of each counts."""
+    """spaCy's NER (CPU efficiency config, its own loop and optimizer) beside our BiLSTM-CRF: same data, batch size,
+    epochs. The training throughput is also measured as a pair, like BERT's: ours and spaCy alternate `rounds` times
+    (spaCy's first worker also measures quality and inference, the later ones only the throughput) and the best of each
+    counts."""
     if not spacy_python or not Path(spacy_python).exists():
         lstm['spacy'] = {'skipped': f'no spaCy interpreter at {spacy_python}'}
         return
@@ -178,8 +190,12 @@ def compare_spacy(lstm: dict, wiki, S, spacy_python: str | None, rounds: int = 2
     for r in range(rounds):
         log(f'[lstm] training throughput vs spaCy, {len(tp)} WikiANN sentences, 1 epoch, round {r + 1}/{rounds}: ours')
         pair['ours'].append(train_ours('lstm', tp, wiki.dev[:32], wiki.labels, 1, LSTM_TRAIN)[1])
-        log(f'[lstm] ... round {r + 1}/{rounds}: spaCy (subprocess in its own venv' + ('): quality, training throughput, inference' if r == 0 else '): training throughput'))
-        sp = run_worker([spacy_python, str(REPO / 'bench' / 'spacy_worker.py')], {**worker_spec(wiki, S), 'throughput_only': r > 0})
+        log(f'[lstm] ... round {r + 1}/{rounds}: spaCy (subprocess in its own venv' + ('): quality, training '
+                                                                                       'throughput, inference'
+                                                                                       if r == 0
+                                                                                       else '): training throughput'))
+        sp = run_worker([spacy_python, str(REPO / 'bench' / 'spacy_worker.py')],
+                        {**worker_spec(wiki, S), 'throughput_only': r > 0})
         if 'error' in sp and r == 0:
             lstm['spacy'] = sp
             return
@@ -198,13 +214,15 @@ def compare_spacy(lstm: dict, wiki, S, spacy_python: str | None, rounds: int = 2
 
 # ------------------------------------------------------------------------------------------------------ raw text
 def run_predict(checkpoint: Path, path: Path, *extra: str) -> tuple[float, float]:
-    "Run `ner-study predict` on a file as a user would; returns (wall seconds, peak resident memory of that process in MiB)."
+    """Run `ner-study predict` on a file as a user would; returns (wall seconds, peak resident memory of that process in
+    MiB)."""
     # the peak is the process's own high-water mark (VmHWM), read while it runs: getrusage's ru_maxrss of a child would
     # start from this (large) benchmark process's, which it inherits at fork
     # stderr goes to a file, not a pipe: nobody reads a pipe while this loop polls, and a full one would block the child
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, '-m', 'ner_study.cli', *extra, 'predict', str(checkpoint), '--file', str(path)],
+        proc = subprocess.Popen([sys.executable, '-m', 'ner_study.cli', *extra, 'predict', str(checkpoint), '--file',
+                                 str(path)],
                                 stdout=subprocess.DEVNULL, stderr=err, cwd=REPO)
         peak_kib = 0
         while proc.poll() is None:
@@ -221,9 +239,9 @@ def run_predict(checkpoint: Path, path: Path, *extra: str) -> tuple[float, float
 
 
 def raw_text(wnut, checkpoint: Path, S) -> dict:
-    """`ner-study predict` (BiLSTM-CRF) on raw text of growing size, one line and one sentence per line: words/s and peak
-    memory; then on the middle size beside a training of our BERT tagger, with predict's default thread choice ('auto':
-    the cores other processes leave free) and with one thread per core (torch's default)."""
+    """`ner-study predict` (BiLSTM-CRF) on raw text of growing size, one line and one sentence per line: words/s and
+    peak memory; then on the middle size beside a training of our BERT tagger, with predict's default thread choice
+    ('auto': the cores other processes leave free) and with one thread per core (torch's default)."""
     from ner_study.predict import iter_tokens
     sents = [' '.join(s.tokens) for s in wnut.train]
     def text(n, sep):
@@ -243,7 +261,8 @@ def raw_text(wnut, checkpoint: Path, S) -> dict:
                 files[size, layout] = (path, sum(1 for _ in iter_tokens(body)))
                 log(f'[text] predict {size:,} characters, {layout}')
                 secs, mib = run_predict(checkpoint, path)
-                res['rows'].append({'characters': size, 'layout': layout, 'words': files[size, layout][1], 'seconds': secs,
+                res['rows'].append({'characters': size, 'layout': layout, 'words': files[size, layout][1],
+                                    'seconds': secs,
                                     'words_per_s': files[size, layout][1] / secs, 'peak_mib': mib})
         size = S['text_sizes'][len(S['text_sizes']) // 2]
         log(f'[text] predict {size:,} characters beside a training of our BERT tagger')
@@ -258,7 +277,8 @@ def raw_text(wnut, checkpoint: Path, S) -> dict:
                     secs, mib = run_predict(checkpoint, path, '--threads', threads)
                     idle = next(r for r in res['rows'] if r['characters'] == size and r['layout'] == layout)
                     res['busy'].append({'characters': size, 'layout': layout, 'threads': threads, 'seconds': secs,
-                                        'words_per_s': words / secs, 'slowdown': secs / idle['seconds'], 'peak_mib': mib})
+                                        'words_per_s': words / secs, 'slowdown': secs / idle['seconds'],
+                                        'peak_mib': mib})
         finally:
             trainer.kill(); trainer.wait()
     return res
@@ -266,7 +286,8 @@ def raw_text(wnut, checkpoint: Path, S) -> dict:
 
 # ----------------------------------------------------------------------------------------------- a pair alone
 def pair_only(which: str, rounds: int, sentences: int, corpus: str | None) -> dict:
-    "One alternating pair, more rounds than the full run's three: the BERT pair on WikiANN-en and W-NUT 2017 (or `corpus`), or ours vs spaCy."
+    """One alternating pair, more rounds than the full run's three: the BERT pair on WikiANN-en and W-NUT 2017 (or
+    `corpus`), or ours vs spaCy."""
     from ner_study.corpora import CorpusSpec, load_corpus
     out = {}
     if which == 'lstm-spacy':
@@ -277,8 +298,10 @@ def pair_only(which: str, rounds: int, sentences: int, corpus: str | None) -> di
         if 'train_tp_pair_spacy' not in lstm: sys.exit(f"spaCy: {lstm['spacy']}")
         out['lstm_spacy'] = lstm['train_tp_pair_spacy']
         p = out['lstm_spacy']
-        print(f"BiLSTM-CRF training: ours / spaCy median {statistics.median(p['spacy']['all_seconds']) / statistics.median(p['ours']['all_seconds']):.2f}x, "
-              f"best {p['spacy']['seconds'] / p['ours']['seconds']:.2f}x (seconds: ours {p['ours']['all_seconds']}, spaCy {p['spacy']['all_seconds']})")
+        print("BiLSTM-CRF training: ours / spaCy median "
+              f"{statistics.median(p['spacy']['all_seconds']) / statistics.median(p['ours']['all_seconds']):.2f}x, "
+              f"best {p['spacy']['seconds'] / p['ours']['seconds']:.2f}x (seconds: ours {p['ours']['all_seconds']}, "
+              f"spaCy {p['spacy']['all_seconds']})")
         return out
     for name, folder in (('WikiANN-en', WIKIANN), ('W-NUT 2017', WNUT17)):
         if corpus and name != corpus: continue
@@ -289,29 +312,36 @@ def pair_only(which: str, rounds: int, sentences: int, corpus: str | None) -> di
         utilisation(r, tp, data.labels, {'float32': max(r['ours']['pair_peaks'])})
         out[name] = r
         print(f"{name}: ours / HF group_by_length median {pair_ratio(r):.2f}x, best "
-              f"{r['ours']['sentences_per_s'] / r['hf_trainer_group_by_length']['sentences_per_s']:.2f}x; sentences/s ours "
+              f"{r['ours']['sentences_per_s'] / r['hf_trainer_group_by_length']['sentences_per_s']:.2f}x; "
+              "sentences/s ours "
               + ' '.join(f'{sentences / s:.1f}' for s in r['ours']['all_seconds']) + ', HF '
               + ' '.join(f'{sentences / s:.1f}' for s in r['hf_trainer_group_by_length']['all_seconds'])
-              + f"; share of the peak around the best run: ours {r['ours']['share_of_peak']:.0%}, HF {r['hf_trainer_group_by_length']['share_of_peak']:.0%}")
+              + f"; share of the peak around the best run: ours {r['ours']['share_of_peak']:.0%}, HF "
+                f"{r['hf_trainer_group_by_length']['share_of_peak']:.0%}")
     return out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--quick', action='store_true', help='smoke run on tiny subsets (under ~2 minutes)')
-    ap.add_argument('--suite', choices=['all', 'bert', 'lstm', 'text'], default='all', help='one part of the benchmark (default: all)')
-    ap.add_argument('--pair', choices=['bert', 'lstm-spacy'], help='one alternating pair alone (results not written to results.json)')
+    ap.add_argument('--suite', choices=['all', 'bert', 'lstm', 'text'], default='all',
+                    help='one part of the benchmark (default: all)')
+    ap.add_argument('--pair', choices=['bert', 'lstm-spacy'],
+                    help='one alternating pair alone (results not written to results.json)')
     ap.add_argument('--rounds', type=int, default=4, help='with --pair: rounds of each contestant (default 4)')
     ap.add_argument('--sentences', type=int, default=2000, help='with --pair bert: training sentences (default 2000)')
-    ap.add_argument('--corpus', choices=['WikiANN-en', 'W-NUT 2017'], help='with --pair bert: one corpus only (default: both)')
-    ap.add_argument('--out', help='where to write the results (default: bench/results.json for the full run, none otherwise)')
+    ap.add_argument('--corpus', choices=['WikiANN-en', 'W-NUT 2017'],
+                    help='with --pair bert: one corpus only (default: both)')
+    ap.add_argument('--out',
+                    help='where to write the results (default: bench/results.json for the full run, none otherwise)')
     ap.add_argument('--flair-python', default=str(REPO / '.venv-bench-flair' / 'bin' / 'python'),
                     help="python of the venv with flair (flair needs transformers < 5); '' skips flair")
     ap.add_argument('--spacy-python', default=str(REPO / '.venv-bench-spacy' / 'bin' / 'python'),
                     help="python of the venv with spaCy (run.sh makes it); '' skips spaCy")
     ap.add_argument('--f1-tolerance', type=float, default=0.0,
                     help='F1 points ours may be below the baseline and still count as "equal" (default 0: strict)')
-    ap.add_argument('--threads', type=int, default=0, help="torch threads for every contestant (default 0: torch's default, one per core)")
+    ap.add_argument('--threads', type=int, default=0,
+                    help="torch threads for every contestant (default 0: torch's default, one per core)")
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     from transformers.utils import logging as hf_logging
@@ -324,7 +354,8 @@ def main():
     if a.pair:
         pair_only(a.pair, a.rounds, a.sentences, a.corpus)
         m = load.stop()
-        print(f"other processes used {m['other_processes_cores']:.2f} cores on average during the run ({m['wall_seconds']:.0f} s)")
+        print(f"other processes used {m['other_processes_cores']:.2f} cores on average during the run "
+              f"({m['wall_seconds']:.0f} s)")
         return
     mode = 'quick' if a.quick else 'full'
     S = SIZES[mode]
@@ -340,7 +371,8 @@ def main():
     if run('bert'): r['bert'] = compare_bert(wnut, wiki, S)
     with tempfile.TemporaryDirectory(prefix='ner-bench-model-') as d:
         if run('lstm') or run('text'):
-            r['lstm'] = compare_lstm(wnut, wiki, S, (a.flair_python or None) if run('lstm') else None, save_to=Path(d) / 'lstm')
+            r['lstm'] = compare_lstm(wnut, wiki, S, (a.flair_python or None) if run('lstm') else None,
+                                     save_to=Path(d) / 'lstm')
         if run('lstm'): compare_spacy(r['lstm'], wiki, S, a.spacy_python or None)
         if run('text'): r['raw_text'] = raw_text(wnut, Path(d) / 'lstm', S)
     r['load_average_at_end'] = os.getloadavg()

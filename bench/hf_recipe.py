@@ -1,6 +1,7 @@
 """The standard Hugging Face token-classification recipe, the peer of our BERT tagger: `AutoModelForTokenClassification`
 fine-tuned by the `Trainer` (first sub-word labelled, -100 elsewhere, `DataCollatorForTokenClassification`), and its
-`pipeline("token-classification")` for prediction; the bundled MiniLM encoder and the settings of `measure.BERT_TRAIN`."""
+`pipeline("token-classification")` for prediction; the bundled MiniLM encoder and the settings of
+`measure.BERT_TRAIN`."""
 from __future__ import annotations
 
 import contextlib
@@ -39,7 +40,8 @@ class HfRecipe:
         return Dataset.from_dict({**{k: enc[k] for k in enc.keys()}, 'labels': labels})
 
     def train(self, train, epochs: int, sampling: str = 'random') -> float:
-        "Fine-tune a fresh model; returns the Trainer's own train_runtime (training loop only, no evaluation or saving)."
+        """Fine-tune a fresh model; returns the Trainer's own train_runtime (training loop only, no evaluation or
+        saving)."""
         from transformers import (AutoModelForTokenClassification, DataCollatorForTokenClassification, Trainer,
                                   TrainingArguments, set_seed)
         ds = self.encode(train)
@@ -50,7 +52,8 @@ class HfRecipe:
         with tempfile.TemporaryDirectory(prefix='ner-bench-hf-') as d:
             args = TrainingArguments(
                 output_dir=d, num_train_epochs=epochs, per_device_train_batch_size=BERT_TRAIN['batch_size'],
-                per_device_eval_batch_size=EVAL_BATCH, learning_rate=BERT_TRAIN['lr'], weight_decay=BERT_TRAIN['weight_decay'],
+                per_device_eval_batch_size=EVAL_BATCH, learning_rate=BERT_TRAIN['lr'],
+                                     weight_decay=BERT_TRAIN['weight_decay'],
                 warmup_steps=BERT_TRAIN['warmup_ratio'],  # transformers 5: a float in [0, 1) is a ratio of the steps
                 lr_scheduler_type='linear', max_grad_norm=BERT_TRAIN['max_grad_norm'], seed=SEED,
                 train_sampling_strategy=sampling, eval_strategy='no', save_strategy='no', logging_strategy='no',

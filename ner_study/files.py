@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import torch
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['write_atomic', 'write_json_atomic', 'torch_save_atomic', 'save_tagger', 'RunFolderBusy', 'WriterLock']
@@ -31,19 +32,19 @@ def write_atomic(path: str | Path, write) -> Path:
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
-
+# %% ../nbs/04b_files.ipynb #e80ead3d
 def write_json_atomic(path: str | Path, obj) -> Path:
     "Write `obj` as JSON to `path` atomically."
     def write(tmp):
         with open(tmp, 'w', encoding='utf-8') as f: json.dump(obj, f, indent=2, ensure_ascii=False, default=str)
     return write_atomic(path, write)
 
-
+# %% ../nbs/04b_files.ipynb #28bfd5cf
 def torch_save_atomic(obj, path: str | Path) -> Path:
     "`torch.save` to `path` atomically."
     return write_atomic(path, lambda tmp: torch.save(obj, tmp))
 
-
+# %% ../nbs/04b_files.ipynb #e3eb54f3
 def save_tagger(tagger, folder: str | Path) -> Path:
     "Save a tagger into a fresh temporary folder, then swap it in for `folder`."
     folder = Path(folder)
@@ -63,16 +64,17 @@ def save_tagger(tagger, folder: str | Path) -> Path:
 class RunFolderBusy(RuntimeError):
     "Another live process is training the run folder; the message names it."
 
-
+# %% ../nbs/04b_files.ipynb #3b6f9056
 def _alive(pid: int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
     except PermissionError: return True  # another user's process
     return True
 
-
+# %% ../nbs/04b_files.ipynb #e1c4933e
 class WriterLock:
-    "The one writer of `folder` while the `with` block runs: a `.writer` file, created atomically and touched every `heartbeat` s."
+    """The one writer of `folder` while the `with` block runs: a `.writer` file, created atomically and touched
+    every `heartbeat` s."""
     name = '.writer'
 
     def __init__(self, folder: str | Path, heartbeat: float = 30.0, stale_after: float = 180.0):
@@ -90,7 +92,8 @@ class WriterLock:
         "Whether the lock's writer is gone: its process no longer exists on this host, or its heartbeat stopped."
         try: age = time.time() - self.path.stat().st_mtime
         except FileNotFoundError: return True
-        if holder.get('host') == self.me['host'] and isinstance(holder.get('pid'), int) and not _alive(holder['pid']): return True
+        if (holder.get('host') == self.me['host'] and isinstance(holder.get('pid'), int)
+                and not _alive(holder['pid'])): return True
         return age > self.stale_after
 
     def __enter__(self):
@@ -103,26 +106,13 @@ class WriterLock:
                 if self.stale(holder):
                     self._take_over(); continue
                 who = f"process {holder.get('pid', '?')} on {holder.get('host', '?')} since {holder.get('since', '?')}"
-                raise RunFolderBusy(f'run folder {self.folder} is being trained by {who}: wait for it to finish (its result is '
-                                    f'then reused), or remove {self.path} if that process is gone') from None
+                raise RunFolderBusy(f'run folder {self.folder} is being trained by {who}: wait for it to finish '
+                                    f'(its result is then reused), or remove {self.path} if that process is gone'
+                                    ) from None
             with os.fdopen(fd, 'w') as f: json.dump(self.me, f)
             threading.Thread(target=self._beat, daemon=True).start()
             return self
         raise RunFolderBusy(f'run folder {self.folder}: its lock {self.path} keeps changing hands; try again')
-
-    def _take_over(self):
-        "Remove the stale lock, judged again while holding `.writer.takeover`: of two processes that both found it stale, the second finds the first's fresh lock and leaves it."
-        guard = self.folder / f'{self.name}.takeover'
-        try: fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:  # another process is taking over: look again shortly (a guard left by a dead one expires)
-            try:
-                if time.time() - guard.stat().st_mtime > 60: guard.unlink(missing_ok=True)
-            except FileNotFoundError: pass
-            time.sleep(0.2); return
-        try:
-            holder = self._holder()
-            if holder is not None and self.stale(holder): self.path.unlink(missing_ok=True)
-        finally: os.close(fd); guard.unlink(missing_ok=True)
 
     def _beat(self):
         while not self._stop.wait(self.heartbeat):
@@ -132,3 +122,20 @@ class WriterLock:
     def __exit__(self, *exc):
         self._stop.set()
         if self._holder() == self.me: self.path.unlink(missing_ok=True)
+
+# %% ../nbs/04b_files.ipynb #8f7604c5
+@patch
+def _take_over(self: WriterLock):
+    """Remove the stale lock, judged again while holding `.writer.takeover`: of two processes that both found it
+    stale, the second finds the first's fresh lock and leaves it."""
+    guard = self.folder / f'{self.name}.takeover'
+    try: fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:  # another process is taking over: look again shortly (a guard left by a dead one expires)
+        try:
+            if time.time() - guard.stat().st_mtime > 60: guard.unlink(missing_ok=True)
+        except FileNotFoundError: pass
+        time.sleep(0.2); return
+    try:
+        holder = self._holder()
+        if holder is not None and self.stale(holder): self.path.unlink(missing_ok=True)
+    finally: os.close(fd); guard.unlink(missing_ok=True)

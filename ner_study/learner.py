@@ -10,7 +10,6 @@ import os
 import random
 import sys
 import time
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -18,27 +17,16 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm as _tqdm  # text bars: they show in papermill reports and their HTML (no widgets needed)
 
 from .encoding import Vocab, length_grouped_batches
+from .evaluation import evaluate_tagger, mean_loss, progress_bar
 from .files import save_tagger, torch_save_atomic, write_json_atomic
 from .machine import MachineLoad, pick_device, use_bf16
-from .metrics import Scores, evaluate_tags
 from .packed import LazyAdamW, clip_gradients
 
-with warnings.catch_warnings():  # transformers' bars use tqdm.auto, which warns once in Jupyter without ipywidgets
-    warnings.simplefilter('ignore')  # and then draws the same text bars: import it here, quietly, before transformers does
-    import tqdm.auto  # noqa: F401
-
 # %% auto #0
-__all__ = ['progress_bar', 'TrainConfig', 'seed_everything', 'predict_tags', 'mean_loss', 'evaluate_tagger', 'Tagger',
-           'loss_weight', 'share_rows', 'share_loss', 'LossModule', 'distributed_accelerator', 'fit']
-
-# %% ../nbs/05_learner.ipynb #94b6b84c
-def progress_bar(iterable=None, *, show: bool = True, **kwargs):
-    "A tqdm text bar over `iterable` when `show` is true and `TQDM_DISABLE` does not switch bars off."
-    off = os.environ.get('TQDM_DISABLE', '').strip().lower() in ('1', 'true', 'yes', 'on')
-    return _tqdm(iterable, disable=off or not show, **kwargs)
+__all__ = ['TrainConfig', 'seed_everything', 'Tagger', 'loss_weight', 'share_rows', 'share_loss', 'LossModule',
+           'distributed_accelerator', 'fit']
 
 # %% ../nbs/05_learner.ipynb #0e310f4a
 @dataclass
@@ -50,99 +38,78 @@ class TrainConfig:
     weight_decay: float = 0.0
     warmup_ratio: float = 0.0  # linear warm-up over this fraction of the steps, then linear decay to 0
     max_grad_norm: float = 5.0
-    patience: int = 5  # stop after this many epochs without a better dev F1 (counted once dev F1 has risen above 0)
+    # stop after this many epochs without a better dev F1 (counted once dev F1 has risen above 0)
+    patience: int = 5
     seed: int = 42
     eval_batch_size: int = 64
     max_train_sentences: int = 0  # 0 = all; a quick look or a test trains on the first N only
-    bf16: bool = False  # bfloat16 autocast for the forward passes of training and prediction (weights and optimizer stay float32)
-    min_steps: int = 0  # at least this many optimiser steps: a small training set is passed over several times per epoch
+    # bfloat16 autocast for the forward passes of training and prediction (weights and optimizer stay float32)
+    bf16: bool = False
+    # at least this many optimiser steps: a small training set is passed over several times per epoch
+    min_steps: int = 0
 
     def __post_init__(self):
         for name in ('epochs', 'batch_size', 'patience', 'eval_batch_size'):
             if getattr(self, name) < 1: raise ValueError(f'{name} must be at least 1, got {getattr(self, name)}')
         if not self.lr > 0: raise ValueError(f'lr must be positive, got {self.lr}')
-        if not 0 <= self.warmup_ratio < 1: raise ValueError(f'warmup_ratio must be in [0, 1), got {self.warmup_ratio}')
-        if self.max_train_sentences < 0: raise ValueError(f'max_train_sentences must be >= 0, got {self.max_train_sentences}')
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError(f'warmup_ratio must be in [0, 1), got {self.warmup_ratio}')
+        if self.max_train_sentences < 0:
+            raise ValueError(f'max_train_sentences must be >= 0, got {self.max_train_sentences}')
         if self.min_steps < 0: raise ValueError(f'min_steps must be >= 0, got {self.min_steps}')
 
     def passes_per_epoch(self, n_train: int) -> int:
-        "How many times an epoch goes over `n_train` sentences: 1, or more where `epochs` epochs would take fewer than `min_steps` steps."
+        """How many times an epoch goes over `n_train` sentences: 1, or more where `epochs` epochs would take
+        fewer than `min_steps` steps."""
         return max(1, math.ceil(self.min_steps / (self.epochs * max(1, math.ceil(n_train / self.batch_size)))))
 
-
+# %% ../nbs/05_learner.ipynb #23af3e45
 def seed_everything(seed: int):
     "Seed Python, NumPy and torch (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
-# %% ../nbs/05_learner.ipynb #16a05aff
-@torch.no_grad()
-def predict_tags(tagger, sentences: list[list[str]], batch_size: int = 64, progress: bool = False,
-                 bf16: bool = False) -> list[list[str]]:
-    "IOB2 tags for every word of every tokenised sentence, in input order (`bf16`: under bfloat16 autocast; see `use_bf16`)."
-    was_training = tagger.training
-    tagger.eval()
-    out = [None] * len(sentences)
-    batches = length_grouped_batches([len(s) for s in sentences], batch_size)
-    for idx in progress_bar(batches, show=progress, desc='predict', leave=False):
-        with torch.autocast(tagger.device.type, dtype=torch.bfloat16, enabled=bf16):
-            tagged = tagger.decode(tagger.collate([sentences[i] for i in idx]))
-        for i, ids in zip(idx, tagged): out[i] = tagger.labels.decode(ids)
-    tagger.train(was_training)
-    return out
-
-
-@torch.no_grad()
-def mean_loss(tagger, sentences: list, batch_size: int = 64) -> float:
-    "Average loss per sentence, with dropout off."
-    was_training = tagger.training
-    tagger.eval()
-    total = 0.0
-    for idx in length_grouped_batches([len(s.tokens) for s in sentences], batch_size):
-        batch = tagger.collate([sentences[i].tokens for i in idx], [sentences[i].tags for i in idx])
-        total += tagger.loss(batch).item() * len(idx)
-    tagger.train(was_training)
-    return total / max(len(sentences), 1)
-
-
-def evaluate_tagger(tagger, sentences: list, batch_size: int = 64, bf16: bool = False) -> tuple[Scores, list[list[str]]]:
-    "The scores of `tagger` on `sentences` (objects with `.tokens` and `.tags`), and its predictions."
-    pred = predict_tags(tagger, [s.tokens for s in sentences], batch_size, bf16=bf16)
-    return evaluate_tags([s.tags for s in sentences], pred), pred
-
 # %% ../nbs/05_learner.ipynb #437f0c95
 class Tagger(Protocol):
-    "What the learner asks of a tagger; both families implement it (`BiLstmCrfTagger` in 02_lstm, `BertTagger` in 03_bert)."
+    """What the learner asks of a tagger; both families implement it
+    (`BiLstmCrfTagger` in 02_lstm, `BertTagger` in 03_bert)."""
     labels: Vocab  # the tags it predicts
-    loss_unit: str  # what `loss` averages over, 'sentence' or 'word': how a process's share of a batch is weighted
-    unused_parameters: bool  # whether some parameters never enter the loss (BERT's pooler): DDP must then look for them
+    # what `loss` averages over, 'sentence' or 'word': how a process's share of a batch is weighted
+    loss_unit: str
+    # whether some parameters never enter the loss (BERT's pooler): DDP must then look for them
+    unused_parameters: bool
 
-    def collate(self, sentences: list[list[str]], tags: list[list[str]] | None = None) -> dict: ...  # a batch of tensors
-    def share(self, sentences: list[list[str]], tags: list[list[str]], rows: list[int]) -> dict: ...  # rows of a global batch
+    # a batch of tensors
+    def collate(self, sentences: list[list[str]], tags: list[list[str]] | None = None) -> dict: ...
+    # rows of a global batch
+    def share(self, sentences: list[list[str]], tags: list[list[str]], rows: list[int]) -> dict: ...
     def sequence_lengths(self, sentences: list[list[str]]) -> list[int]: ...  # what training batches are grouped by
     def loss(self, batch: dict) -> torch.Tensor: ...
     def decode(self, batch: dict) -> list[list[int]]: ...  # tag ids, one per word
     def dense_gradients(self) -> None: ...  # from now on dense gradients only (DDP reduces those)
     def save(self, folder: str | Path) -> None: ...
 
-
+# %% ../nbs/05_learner.ipynb #e0f3dbd3
 def loss_weight(tagger: Tagger, sentences: list[list[str]]) -> int:
     "How many items `tagger.loss` averages over for these tokenised sentences: sentences, or words."
-    if tagger.loss_unit not in ('sentence', 'word'): raise ValueError(f"loss unit must be 'sentence' or 'word', got {tagger.loss_unit!r}")
+    if tagger.loss_unit not in ('sentence', 'word'):
+        raise ValueError(f"loss unit must be 'sentence' or 'word', got {tagger.loss_unit!r}")
     return len(sentences) if tagger.loss_unit == 'sentence' else sum(len(s) for s in sentences)
 
-
+# %% ../nbs/05_learner.ipynb #d77ed771
 def share_rows(n: int, rank: int, world: int) -> list[int]:
-    "Positions in a global batch of `n` sentences that process `rank` of `world` computes: every `world`-th from `rank`."
+    """Positions in a global batch of `n` sentences that process `rank` of `world` computes:
+    every `world`-th from `rank`."""
     return list(range(rank, n, world))
 
-
+# %% ../nbs/05_learner.ipynb #4ba443b3
 def share_loss(model, tagger, tokens: list[list[str]], tags: list[list[str]], rank: int, world: int) -> torch.Tensor:
-    "This process's part of a global batch's mean loss: its share's mean loss times its share of the batch (0 for no sentence)."
+    """This process's part of a global batch's mean loss: its share's mean loss times its share of the batch
+    (0 for no sentence)."""
     rows = share_rows(len(tokens), rank, world)
     weight = loss_weight(tagger, [tokens[i] for i in rows]) / loss_weight(tagger, tokens)
     return model(tagger.share(tokens, tags, rows or [0])) * weight
 
-
+# %% ../nbs/05_learner.ipynb #0d210ce1
 class LossModule(torch.nn.Module):
     "A tagger as a module whose `forward(batch)` is `tagger.loss(batch)`: what `DistributedDataParallel` wraps."
     def __init__(self, tagger):
@@ -151,9 +118,10 @@ class LossModule(torch.nn.Module):
 
     def forward(self, batch: dict) -> torch.Tensor: return self.tagger.loss(batch)
 
-
+# %% ../nbs/05_learner.ipynb #c1ab801b
 def distributed_accelerator(find_unused_parameters: bool = True):
-    "An `accelerate.Accelerator` when this process is one of several (`WORLD_SIZE` > 1, as set by `accelerate launch` or `torchrun`), else `None`."
+    """An `accelerate.Accelerator` when this process is one of several (`WORLD_SIZE` > 1, as set by
+    `accelerate launch` or `torchrun`), else `None`."""
     if int(os.environ.get('WORLD_SIZE', '1')) <= 1: return None
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs
@@ -172,99 +140,160 @@ def _linear_schedule(optimizer, warmup: int, total: int):
         return max(0.0, (total - step) / max(1, total - warmup))
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
+# %% ../nbs/05_learner.ipynb #cdf46be3
+def _optimization(tagger, cfg: TrainConfig, device, n_train: int):
+    """The trainable parameters of `tagger`, its optimizer (weight decay on all but biases and norms), its learning-rate
+    schedule and the passes per epoch over `n_train` sentences."""
+    params = [p for p in tagger.parameters() if p.requires_grad]
+    no_decay = lambda n: n.endswith('bias') or 'LayerNorm' in n or 'norm' in n.lower()
+    groups = [{'params': [p for n, p in tagger.named_parameters() if p.requires_grad and not no_decay(n)],
+               'weight_decay': cfg.weight_decay},
+              {'params': [p for n, p in tagger.named_parameters() if p.requires_grad and no_decay(n)],
+               'weight_decay': 0.0}]
+    # the fused kernel updates all parameters in one pass (the unfused loop was a fifth of a BERT step on 2 CPU cores)
+    optimizer = LazyAdamW(groups, lr=cfg.lr, fused=device.type in ('cpu', 'cuda'))
+    passes = cfg.passes_per_epoch(n_train)
+    total = passes * math.ceil(n_train / cfg.batch_size) * cfg.epochs
+    scheduler = _linear_schedule(optimizer, int(cfg.warmup_ratio * total), total)
+    return params, optimizer, scheduler, passes
 
+# %% ../nbs/05_learner.ipynb #9b693633
+def _load_state(state_path: Path, cfg: TrainConfig, tagger, optimizer, scheduler, rank: int) -> dict:
+    "The training state in `state_path`, loaded into `tagger`, `optimizer`, `scheduler` and torch's random state."
+    # on the CPU: the random states must stay there, and loading the model and optimizer moves their tensors to `device`
+    state = torch.load(state_path, map_location='cpu', weights_only=False)
+    if state['config'] != asdict(cfg):
+        raise ValueError(f'{state_path} was written with another training configuration; '
+                         'use another output folder or remove it to start afresh')
+    tagger.load_state_dict(state['model']); optimizer.load_state_dict(state['optimizer'])
+    scheduler.load_state_dict(state['scheduler'])
+    rngs = state.get('process_rngs') or [state['torch_rng']]
+    torch.set_rng_state(rngs[rank] if rank < len(rngs) else rngs[0])
+    return state
+
+# %% ../nbs/05_learner.ipynb #038faead
+def _save_state(run_dir: Path, tagger, optimizer, scheduler, history: list, best_f1: float, since_best: int,
+                epoch: int, cfg: TrainConfig, finished: bool, process_rngs: list | None = None):
+    "Write `state.pt` (with every process's random state if given) and `history.json` to `run_dir`, atomically."
+    torch_save_atomic({'model': tagger.state_dict(), 'optimizer': optimizer.state_dict(),
+                       'scheduler': scheduler.state_dict(), 'torch_rng': torch.get_rng_state(), 'history': history,
+                       'best_f1': best_f1, 'since_best': since_best, 'epoch': epoch, 'config': asdict(cfg),
+                       'finished': finished, **({'process_rngs': process_rngs} if process_rngs is not None else {})},
+                      run_dir / 'state.pt')
+    write_json_atomic(run_dir / 'history.json', history)
+
+# %% ../nbs/05_learner.ipynb #ad0df4a2
+def _start_process(tagger, cfg: TrainConfig, run_dir: Path, acc, rank: int, main: bool):
+    "Create `run_dir` (main process), seed this process and move `tagger` to its device, which is returned."
+    if main: run_dir.mkdir(parents=True, exist_ok=True)
+    seed_everything(cfg.seed)
+    if rank: torch.manual_seed(cfg.seed + 1_000_003 * rank)  # independent dropout in each process
+    device = acc.device if acc else pick_device()
+    tagger.to(device)
+    return device
+
+# %% ../nbs/05_learner.ipynb #1609b77a
+def _prepare_ddp(acc, tagger, device, log):
+    "`tagger` as a `LossModule` wrapped by DDP for the processes of `acc`."
+    tagger.dense_gradients()  # DDP reduces dense gradients
+    model = acc.prepare_model(LossModule(tagger))
+    log(f'training with {acc.num_processes} processes ({acc.distributed_type}, {device.type}); '
+        f'each computes 1/{acc.num_processes} of every batch')
+    return model
+
+
+def _tensorboard_writer(run_dir: Path, start_epoch: int):
+    "A TensorBoard writer to `run_dir/tb`, dropping any events of epochs from `start_epoch` on (a resumed run)."
+    from torch.utils.tensorboard import SummaryWriter
+    return SummaryWriter(str(run_dir / 'tb'), purge_step=start_epoch)
+
+
+def _share_row(row: dict | None):
+    """The main process's history row for every process (its dev scores decide early stopping for all),
+    and every process's random state (to be saved)."""
+    from accelerate.utils import broadcast_object_list, gather_object
+    return broadcast_object_list([row])[0], gather_object([torch.get_rng_state()])
+
+# %% ../nbs/05_learner.ipynb #be95b7fd
+def _train_epoch(tagger, train: list, lengths: list[int], passes: int, epoch: int, optimizer, scheduler, params: list,
+                 cfg: TrainConfig, autocast, show_bar: bool, acc=None, model=None, rank: int = 0,
+                 world: int = 1) -> float:
+    "Train `tagger` for `epoch`; the summed loss of its sentences (over all processes)."
+    tagger.train()
+    batches = [b for p in range(passes) for b in
+               length_grouped_batches(lengths, cfg.batch_size, seed=cfg.seed * 1000 + epoch + 1_000_003 * p)]
+    total_loss = 0.0
+    bar = progress_bar(batches, show=show_bar, desc=f'epoch {epoch}/{cfg.epochs}', leave=False, mininterval=1)
+    for idx in bar:
+        if acc:  # this process's share; DDP averages the gradients during backward
+            with autocast():
+                loss = share_loss(model, tagger, [train[i].tokens for i in idx], [train[i].tags for i in idx],
+                                  rank, world)
+            optimizer.zero_grad(set_to_none=True)
+            acc.backward(loss * world)
+            acc.clip_grad_norm_(params, cfg.max_grad_norm)
+        else:
+            batch = tagger.collate([train[i].tokens for i in idx], [train[i].tags for i in idx])
+            with autocast(): loss = tagger.loss(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            clip_gradients(params, cfg.max_grad_norm)
+        optimizer.step(); scheduler.step()
+        total_loss += loss.item() * len(idx)
+        bar.set_postfix(loss=f'{loss.item():.3f}', refresh=False)
+    if acc: total_loss = acc.reduce(torch.tensor(total_loss, dtype=torch.float64, device=acc.device), 'sum').item()
+    return total_loss
+
+# %% ../nbs/05_learner.ipynb #0605f902
+def _history_row(tagger, dev: list, cfg: TrainConfig, bf16: bool, epoch: int, train_loss: float, scheduler,
+                 t0: float, train_secs: float, machine) -> dict:
+    "Evaluate `tagger` on `dev` after `epoch` (begun at `t0`) and return the epoch's row of the history."
+    dev_metrics, _ = evaluate_tagger(tagger, dev, cfg.eval_batch_size, bf16)
+    return {'epoch': epoch, 'train_loss': train_loss, 'dev_loss': mean_loss(tagger, dev, cfg.eval_batch_size),
+            'dev_f1': dev_metrics.f1, 'dev_token_accuracy': dev_metrics.token_accuracy,
+            'lr': scheduler.get_last_lr()[0], 'train_seconds': train_secs, 'seconds': time.perf_counter() - t0,
+            'machine': machine}
+
+# %% ../nbs/05_learner.ipynb #fb6428d0
 def fit(tagger: Tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str | Path, resume: bool = True,
         progress: bool = True, tensorboard: bool = True, log=print) -> pd.DataFrame:
-    "Train `tagger` on `train`, early-stopping on strict dev F1; returns the per-epoch history. Under `accelerate launch` with several processes, trains with DDP."
+    """Train `tagger` on `train`, early-stopping on strict dev F1; returns the per-epoch history.
+    Under `accelerate launch` with several processes, trains with DDP."""
     acc = distributed_accelerator(find_unused_parameters=tagger.unused_parameters)
     rank, world, main = (acc.process_index, acc.num_processes, acc.is_main_process) if acc else (0, 1, True)
     if not main: log = lambda *_: None
     run_dir = Path(run_dir)
-    if main: run_dir.mkdir(parents=True, exist_ok=True)
-    seed_everything(cfg.seed)
-    if rank: torch.manual_seed(cfg.seed + 1_000_003 * rank)  # independent dropout in each process
+    device = _start_process(tagger, cfg, run_dir, acc, rank, main)
     if cfg.max_train_sentences: train = train[:cfg.max_train_sentences]
-    device = acc.device if acc else pick_device()
-    tagger.to(device)
-    params = [p for p in tagger.parameters() if p.requires_grad]
-    no_decay = lambda n: n.endswith('bias') or 'LayerNorm' in n or 'norm' in n.lower()
-    groups = [{'params': [p for n, p in tagger.named_parameters() if p.requires_grad and not no_decay(n)], 'weight_decay': cfg.weight_decay},
-              {'params': [p for n, p in tagger.named_parameters() if p.requires_grad and no_decay(n)], 'weight_decay': 0.0}]
-    # the fused kernel updates all parameters in one pass (the unfused loop was a fifth of a BERT step on 2 CPU cores)
-    optimizer = LazyAdamW(groups, lr=cfg.lr, fused=device.type in ('cpu', 'cuda'))
-    bf16 = use_bf16(cfg.bf16, device.type, 'training and prediction', log)  # float32, with one line saying why, where bfloat16 is not native
+    params, optimizer, scheduler, passes = _optimization(tagger, cfg, device, len(train))
+    # float32, with one line saying why, where bfloat16 is not native
+    bf16 = use_bf16(cfg.bf16, device.type, 'training and prediction', log)
     autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
-    passes = cfg.passes_per_epoch(len(train))
-    total = passes * math.ceil(len(train) / cfg.batch_size) * cfg.epochs
-    scheduler = _linear_schedule(optimizer, int(cfg.warmup_ratio * total), total)
-
     history, best_f1, start_epoch, since_best = [], -1.0, 1, 0
-    state_path = run_dir / 'state.pt'
-    if resume and state_path.exists():
-        # on the CPU: the random states must stay there, and loading the model and optimizer moves their tensors to `device`
-        state = torch.load(state_path, map_location='cpu', weights_only=False)
-        if state['config'] != asdict(cfg):
-            raise ValueError(f'{state_path} was written with another training configuration; '
-                             'use another output folder or remove it to start afresh')
-        tagger.load_state_dict(state['model']); optimizer.load_state_dict(state['optimizer'])
-        scheduler.load_state_dict(state['scheduler'])
-        rngs = state.get('process_rngs') or [state['torch_rng']]
-        torch.set_rng_state(rngs[rank] if rank < len(rngs) else rngs[0])
+    if resume and (run_dir / 'state.pt').exists():
+        state = _load_state(run_dir / 'state.pt', cfg, tagger, optimizer, scheduler, rank)
         history, best_f1, since_best = state['history'], state['best_f1'], state['since_best']
         start_epoch = state['epoch'] + 1
         if state.get('finished'):
             log(f'{run_dir.name}: already trained ({len(history)} epochs, best dev F1 {best_f1:.4f}); not retraining')
             return pd.DataFrame(history)
         log(f'{run_dir.name}: resuming after epoch {state["epoch"]}')
-    writer = None
-    if tensorboard and main:
-        from torch.utils.tensorboard import SummaryWriter
-        writer = SummaryWriter(str(run_dir / 'tb'), purge_step=start_epoch)
-    if acc: tagger.dense_gradients()  # DDP reduces dense gradients
-    model = acc.prepare_model(LossModule(tagger)) if acc else None
-    if acc: log(f'training with {world} processes ({acc.distributed_type}, {device.type}); each computes 1/{world} of every batch')
-
-    finished = False
-    lengths = tagger.sequence_lengths([s.tokens for s in train])  # batches of similar length: words, or word pieces for BERT
-    # one bar over epochs everywhere; a bar over batches only on a terminal (in a notebook each refresh would be an output)
+    writer = _tensorboard_writer(run_dir, start_epoch) if tensorboard and main else None
+    model = _prepare_ddp(acc, tagger, device, log) if acc else None
+    # batches of similar length: words, or word pieces for BERT
+    lengths = tagger.sequence_lengths([s.tokens for s in train])
+    # one bar over epochs everywhere; a bar over batches only on a terminal
+    # (in a notebook each refresh would be an output)
     batch_bars = progress and main and sys.stderr.isatty()
     for epoch in progress_bar(range(start_epoch, cfg.epochs + 1), show=progress and main, desc='training', unit='epoch',
-                      initial=start_epoch - 1, total=cfg.epochs):
+                              initial=start_epoch - 1, total=cfg.epochs):
         t0, load = time.perf_counter(), MachineLoad()
-        tagger.train()
-        # each pass over the training set in its own order (one pass per epoch unless `min_steps` asks for more)
-        batches = [b for p in range(passes) for b in
-                   length_grouped_batches(lengths, cfg.batch_size, seed=cfg.seed * 1000 + epoch + 1_000_003 * p)]
-        total_loss = 0.0
-        bar = progress_bar(batches, show=batch_bars, desc=f'epoch {epoch}/{cfg.epochs}', leave=False, mininterval=1)
-        for idx in bar:
-            if acc:  # this process's share; DDP averages the gradients during backward
-                with autocast(): loss = share_loss(model, tagger, [train[i].tokens for i in idx], [train[i].tags for i in idx], rank, world)
-                optimizer.zero_grad(set_to_none=True)
-                acc.backward(loss * world)
-                acc.clip_grad_norm_(params, cfg.max_grad_norm)
-            else:
-                batch = tagger.collate([train[i].tokens for i in idx], [train[i].tags for i in idx])
-                with autocast(): loss = tagger.loss(batch)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                clip_gradients(params, cfg.max_grad_norm)
-            optimizer.step(); scheduler.step()
-            total_loss += loss.item() * len(idx)
-            bar.set_postfix(loss=f'{loss.item():.3f}', refresh=False)
-        if acc: total_loss = acc.reduce(torch.tensor(total_loss, dtype=torch.float64, device=device), 'sum').item()
+        total_loss = _train_epoch(tagger, train, lengths, passes, epoch, optimizer, scheduler, params, cfg, autocast,
+                                  batch_bars, acc, model, rank, world)
         train_secs, machine = time.perf_counter() - t0, load.stop()  # the training pass only, as train_seconds
-        row = None
-        if main:
-            dev_metrics, _ = evaluate_tagger(tagger, dev, cfg.eval_batch_size, bf16)
-            row = {'epoch': epoch, 'train_loss': total_loss / (len(train) * passes), 'dev_loss': mean_loss(tagger, dev, cfg.eval_batch_size),
-                   'dev_f1': dev_metrics.f1, 'dev_token_accuracy': dev_metrics.token_accuracy,
-                   'lr': scheduler.get_last_lr()[0], 'train_seconds': train_secs, 'seconds': time.perf_counter() - t0,
-                   'machine': machine}
-        if acc:
-            from accelerate.utils import broadcast_object_list, gather_object
-            row = broadcast_object_list([row])[0]  # the main process's dev scores decide for every process
-            rngs = gather_object([torch.get_rng_state()])
+        row = (_history_row(tagger, dev, cfg, bf16, epoch, total_loss / (len(train) * passes), scheduler, t0,
+                            train_secs, machine) if main else None)
+        if acc: row, rngs = _share_row(row)
         history.append(row)
         improved = row['dev_f1'] > best_f1
         if improved:
@@ -275,12 +304,8 @@ def fit(tagger: Tagger, train: list, dev: list, cfg: TrainConfig, run_dir: str |
             for k in ('train_loss', 'dev_loss', 'dev_f1', 'lr'): writer.add_scalar(k, row[k], epoch)
             writer.flush()
         finished = since_best >= cfg.patience or epoch == cfg.epochs
-        if main:
-            torch_save_atomic({'model': tagger.state_dict(), 'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(),
-                               'torch_rng': torch.get_rng_state(), 'history': history, 'best_f1': best_f1, 'since_best': since_best,
-                               'epoch': epoch, 'config': asdict(cfg), 'finished': finished,
-                               **({'process_rngs': rngs} if acc else {})}, state_path)
-            write_json_atomic(run_dir / 'history.json', history)
+        if main: _save_state(run_dir, tagger, optimizer, scheduler, history, best_f1, since_best, epoch, cfg, finished,
+                             rngs if acc else None)
         log(f"epoch {epoch:>3}  train loss {row['train_loss']:.4f}  dev loss {row['dev_loss']:.4f}  "
             f"dev F1 {row['dev_f1']:.4f}{'  *' if improved else ''}  ({row['seconds']:.1f}s)")
         if finished:

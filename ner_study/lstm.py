@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from fastcore.basics import patch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -39,11 +40,13 @@ class LstmConfig:
     use_crf: bool = True  # CRF output layer; False: a softmax per word
     use_chars: bool = True  # character CNN features
     use_casing: bool = True  # casing embedding
-    vectors: str = ''  # pretrained word vectors: '' none, 'minilm-input', 'minilm-model2vec', a GloVe/word2vec/fastText file or a model2vec folder
+    # pretrained word vectors: '' none, 'minilm-input', 'minilm-model2vec', a GloVe/word2vec/fastText file or a
+    # model2vec folder
+    vectors: str = ''
     freeze_vectors: bool = False  # keep the pretrained word embeddings fixed instead of fine-tuning them
     max_vectors: int = 0  # read only the first N words of a vector file (0: all)
 
-
+# %% ../nbs/02_lstm.ipynb #f84557e7
 class BiLstmCrfTagger(nn.Module):
     "Word (+ pretrained vectors) + char-CNN + casing features → BiLSTM → CRF (or a softmax layer with `use_crf=False`)."
     family = 'lstm'
@@ -53,12 +56,14 @@ class BiLstmCrfTagger(nn.Module):
     def __init__(self, cfg: LstmConfig, words: Vocab, chars: Vocab, labels: Vocab, singletons: list[int] = (),
                  static: StaticVectors | None = None):
         super().__init__()
-        if bool(cfg.vectors) != (static is not None): raise ValueError('BiLstmCrfTagger: pass the static vectors that cfg.vectors names')
+        if bool(cfg.vectors) != (static is not None):
+            raise ValueError('BiLstmCrfTagger: pass the static vectors that cfg.vectors names')
         self.cfg, self.words, self.chars, self.labels = cfg, words, chars, labels
         word_dim = static.dim if static is not None else cfg.word_dim
         self.word_emb = nn.Embedding(len(words), word_dim, padding_idx=0)
         self.char_emb = nn.Embedding(len(chars), cfg.char_dim, padding_idx=0) if cfg.use_chars else None
-        self.char_cnn = nn.Conv1d(cfg.char_dim, cfg.char_filters, cfg.char_kernel, padding=cfg.char_kernel // 2) if cfg.use_chars else None
+        self.char_cnn = (nn.Conv1d(cfg.char_dim, cfg.char_filters, cfg.char_kernel, padding=cfg.char_kernel // 2)
+                         if cfg.use_chars else None)
         self.case_emb = nn.Embedding(len(CASINGS), cfg.case_dim, padding_idx=0) if cfg.use_casing else None
         self.dropout = nn.Dropout(cfg.dropout)
         width = word_dim + cfg.char_filters * cfg.use_chars + cfg.case_dim * cfg.use_casing
@@ -74,24 +79,6 @@ class BiLstmCrfTagger(nn.Module):
             self.register_buffer('vector_scale', 1 / static.matrix.std().clamp_min(1e-8))
             if cfg.freeze_vectors: self.word_emb.weight.requires_grad_(False)
 
-    @classmethod
-    def from_sentences(cls, train: list, labels: list[str], cfg: LstmConfig | None = None):
-        "Build vocabularies from training sentences (objects with `.tokens`); rows of words with a pretrained vector start from it."
-        cfg = cfg or LstmConfig()
-        norm = (lambda w: w.lower()) if cfg.lowercase else (lambda w: w)
-        counts = Counter(norm(w) for s in train for w in s.tokens)
-        words = Vocab.build(counts)
-        chars = Vocab.build(Counter(c for s in train for w in s.tokens for c in w))
-        singletons = [words[w] for w, n in counts.items() if n == 1]
-        static = load_static_vectors(cfg.vectors, cfg.lowercase, cfg.max_vectors) if cfg.vectors else None
-        tagger = cls(cfg, words, chars, Vocab(list(labels)), singletons, static)
-        if static is not None:
-            vec, found = static.lookup(words.itos[2:])  # after <pad> and <unk>
-            with torch.no_grad():
-                rows = torch.nonzero(torch.from_numpy(found)).flatten() + 2
-                tagger.word_emb.weight[rows] = torch.from_numpy(vec[found]) * tagger.vector_scale
-        return tagger
-
     @property
     def device(self): return self.emit.weight.device
 
@@ -102,102 +89,141 @@ class BiLstmCrfTagger(nn.Module):
         return [len(s) for s in sentences]
 
     def share(self, sentences: list[list[str]], tags: list[list[str]], rows: list[int]) -> dict:
-        "Sentences `rows` of a global batch, padded as in the global batch: the character CNN max-pools over the padding up to the batch's longest word."
+        """Sentences `rows` of a global batch, padded as in the global batch: the character CNN max-pools over the
+        padding up to the batch's longest word."""
         return {k: v[rows] for k, v in self.collate(sentences, tags).items()}
 
     def dense_gradients(self): pass  # they are
 
-    def collate(self, sentences: list[list[str]], tags: list[list[str]] | None = None) -> dict:
-        "Tensors for a batch of tokenised sentences (and their tags, for training)."
-        if any(len(s) == 0 for s in sentences): raise ValueError('collate: a sentence has no tokens')
-        B, T = len(sentences), max(len(s) for s in sentences)
-        word = torch.zeros(B, T, dtype=torch.long)
-        for b, s in enumerate(sentences): word[b, :len(s)] = torch.tensor(self.words.encode(self._norm(w) for w in s))
-        batch = {'word': word, 'lengths': torch.tensor([len(s) for s in sentences])}
-        if self.cfg.use_casing:
-            batch['case'] = torch.zeros(B, T, dtype=torch.long)
-            for b, s in enumerate(sentences): batch['case'][b, :len(s)] = torch.tensor([CASINGS.index(casing(w)) for w in s])
-        if self.cfg.use_chars:
-            C = min(self.cfg.max_word_chars, max(len(w) for s in sentences for w in s)) or 1
-            batch['char'] = torch.zeros(B, T, C, dtype=torch.long)
-            for b, s in enumerate(sentences):
-                for t, w in enumerate(s):
-                    if w: batch['char'][b, t, :min(len(w), C)] = torch.tensor(self.chars.encode(w[:C]))
-        if self.static is not None:  # the pretrained vector's bag of every position (padding: empty) [B, T, pieces]
-            batch['static'] = self.static.bags([self._norm(s[t]) if t < len(s) else None for s in sentences for t in range(T)]).view(B, T, -1)
-        if tags is not None:
-            tag = torch.zeros(B, T, dtype=torch.long)
-            for b, ts in enumerate(tags): tag[b, :len(ts)] = torch.tensor(self.labels.encode(ts))
-            batch['tags'] = tag
-        return batch
-
-    def _word_features(self, batch: dict) -> torch.Tensor:
-        "Word embeddings [B,T,D]: the table's row for a training word, else its pretrained vector if it has one, else `<unk>`'s row."
-        word, unk = batch['word'].to(self.device), self.words[self.words.unk]
-        drop = None
-        if self.training and self.cfg.unk_replace > 0:
-            drop = self.is_singleton[word] & (torch.rand(word.shape, device=word.device) < self.cfg.unk_replace)
-        if self.static is None: return self.word_emb(word if drop is None else word.masked_fill(drop, unk))
-        vec, found = self.static(batch['static'].to(self.device))
-        unknown = word == unk if drop is None else (word == unk) | drop
-        table = self.word_emb(word.masked_fill(unknown, unk))
-        return torch.where((unknown & found)[..., None], vec * self.vector_scale, table)
-
-    def _emissions(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        lengths = batch['lengths']
-        B, T = batch['word'].shape
-        feats = [self._word_features(batch)]
-        if self.cfg.use_chars:
-            C = batch['char'].shape[2]
-            char_ids = batch['char'].to(self.device).view(B * T, C)
-            conv = self.char_cnn(self.dropout(self.char_emb(char_ids).transpose(1, 2)))
-            # max-pool over each word's own characters only: padding up to the batch's longest word must not change a word's feature
-            inside = char_ids != 0
-            inside[:, 0] = True  # padding positions of the sentence still get a (constant) feature
-            feats.append(conv.masked_fill(~inside[:, None, :], float('-inf')).max(dim=2).values.view(B, T, -1))
-        if self.cfg.use_casing: feats.append(self.case_emb(batch['case'].to(self.device)))
-        packed = pack_padded_sequence(self.dropout(torch.cat(feats, dim=-1)), lengths.cpu(), batch_first=True, enforce_sorted=False)
-        h, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=T)
-        mask = torch.arange(T, device=self.device)[None] < lengths.to(self.device)[:, None]
-        return self.emit(self.dropout(h)), mask
-
-    def loss(self, batch: dict) -> torch.Tensor:
-        "Mean negative log-likelihood (CRF) or cross-entropy per sentence of the batch."
-        em, mask = self._emissions(batch)
-        tags = batch['tags'].to(self.device)
-        if self.crf is not None: return self.crf.nll(em, tags, mask).mean()
-        ce = nn.functional.cross_entropy(em.transpose(1, 2), tags, reduction='none')
-        return (ce * mask).sum() / len(tags)
-
-    @torch.no_grad()
-    def decode(self, batch: dict) -> list[list[int]]:
-        "Best tag ids for every word of every sentence."
-        em, mask = self._emissions(batch)
-        if self.crf is not None: return self.crf.viterbi(em, mask)
-        return [p[:n] for p, n in zip(em.argmax(-1).tolist(), batch['lengths'].tolist())]
-
     def n_trainable(self) -> int: return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
-    def save(self, folder: str | Path):
-        "Write weights and everything needed to rebuild the tagger into `folder` (see `save_tagger` for atomic writes)."
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        torch.save(self.state_dict(), folder / 'weights.pt')
-        meta = {'format': CHECKPOINT_FORMAT, 'family': self.family, 'config': asdict(self.cfg), 'words': self.words.to_dict(),
-                'chars': self.chars.to_dict(), 'labels': self.labels.itos,
-                'singletons': self.is_singleton.nonzero().flatten().tolist()}
-        if self.static is not None:
-            meta['static'] = self.static.meta()
-            self.static.save(folder)
-        (folder / 'tagger.json').write_text(json.dumps(meta, ensure_ascii=False))
+# %% ../nbs/02_lstm.ipynb #ff2d3549
+@patch(cls_method=True)
+def from_sentences(cls: BiLstmCrfTagger, train: list, labels: list[str], cfg: LstmConfig | None = None):
+    """Build vocabularies from training sentences (objects with `.tokens`); rows of words with a pretrained vector start
+    from it."""
+    cfg = cfg or LstmConfig()
+    norm = (lambda w: w.lower()) if cfg.lowercase else (lambda w: w)
+    counts = Counter(norm(w) for s in train for w in s.tokens)
+    words = Vocab.build(counts)
+    chars = Vocab.build(Counter(c for s in train for w in s.tokens for c in w))
+    singletons = [words[w] for w, n in counts.items() if n == 1]
+    static = load_static_vectors(cfg.vectors, cfg.lowercase, cfg.max_vectors) if cfg.vectors else None
+    tagger = cls(cfg, words, chars, Vocab(list(labels)), singletons, static)
+    if static is not None:
+        vec, found = static.lookup(words.itos[2:])  # after <pad> and <unk>
+        with torch.no_grad():
+            rows = torch.nonzero(torch.from_numpy(found)).flatten() + 2
+            tagger.word_emb.weight[rows] = torch.from_numpy(vec[found]) * tagger.vector_scale
+    return tagger
 
-    @classmethod
-    def load(cls, folder: str | Path, meta: dict | None = None, map_location='cpu'):
-        "Rebuild a saved tagger from `folder` (its pretrained vectors included: the source is not needed)."
-        folder = Path(folder)
-        meta = meta or json.loads((folder / 'tagger.json').read_text())
-        static = StaticVectors.load(folder, meta['static']) if meta.get('static') else None
-        tagger = cls(LstmConfig(**meta['config']), Vocab.from_dict(meta['words']), Vocab.from_dict(meta['chars']),
-                     Vocab(meta['labels']), meta['singletons'], static)
-        tagger.load_state_dict(torch.load(folder / 'weights.pt', map_location=map_location, weights_only=True))
-        return tagger
+# %% ../nbs/02_lstm.ipynb #2ba59eb3
+@patch
+def collate(self: BiLstmCrfTagger, sentences: list[list[str]], tags: list[list[str]] | None = None) -> dict:
+    "Tensors for a batch of tokenised sentences (and their tags, for training)."
+    if any(len(s) == 0 for s in sentences): raise ValueError('collate: a sentence has no tokens')
+    B, T = len(sentences), max(len(s) for s in sentences)
+    word = torch.zeros(B, T, dtype=torch.long)
+    for b, s in enumerate(sentences): word[b, :len(s)] = torch.tensor(self.words.encode(self._norm(w) for w in s))
+    batch = {'word': word, 'lengths': torch.tensor([len(s) for s in sentences])}
+    if self.cfg.use_casing:
+        batch['case'] = torch.zeros(B, T, dtype=torch.long)
+        for b, s in enumerate(sentences):
+            batch['case'][b, :len(s)] = torch.tensor([CASINGS.index(casing(w)) for w in s])
+    if self.cfg.use_chars:
+        C = min(self.cfg.max_word_chars, max(len(w) for s in sentences for w in s)) or 1
+        batch['char'] = torch.zeros(B, T, C, dtype=torch.long)
+        for b, s in enumerate(sentences):
+            for t, w in enumerate(s):
+                if w: batch['char'][b, t, :min(len(w), C)] = torch.tensor(self.chars.encode(w[:C]))
+    if self.static is not None:  # the pretrained vector's bag of every position (padding: empty) [B, T, pieces]
+        batch['static'] = self.static.bags([self._norm(s[t]) if t < len(s) else None
+                                            for s in sentences for t in range(T)]).view(B, T, -1)
+    if tags is not None:
+        tag = torch.zeros(B, T, dtype=torch.long)
+        for b, ts in enumerate(tags): tag[b, :len(ts)] = torch.tensor(self.labels.encode(ts))
+        batch['tags'] = tag
+    return batch
+
+# %% ../nbs/02_lstm.ipynb #886111d3
+@patch
+def _word_features(self: BiLstmCrfTagger, batch: dict) -> torch.Tensor:
+    """Word embeddings [B,T,D]: the table's row for a training word, else its pretrained vector if it has one, else
+    `<unk>`'s row."""
+    word, unk = batch['word'].to(self.device), self.words[self.words.unk]
+    drop = None
+    if self.training and self.cfg.unk_replace > 0:
+        drop = self.is_singleton[word] & (torch.rand(word.shape, device=word.device) < self.cfg.unk_replace)
+    if self.static is None: return self.word_emb(word if drop is None else word.masked_fill(drop, unk))
+    vec, found = self.static(batch['static'].to(self.device))
+    unknown = word == unk if drop is None else (word == unk) | drop
+    table = self.word_emb(word.masked_fill(unknown, unk))
+    return torch.where((unknown & found)[..., None], vec * self.vector_scale, table)
+
+
+@patch
+def _emissions(self: BiLstmCrfTagger, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    lengths = batch['lengths']
+    B, T = batch['word'].shape
+    feats = [self._word_features(batch)]
+    if self.cfg.use_chars:
+        C = batch['char'].shape[2]
+        char_ids = batch['char'].to(self.device).view(B * T, C)
+        conv = self.char_cnn(self.dropout(self.char_emb(char_ids).transpose(1, 2)))
+        # max-pool over each word's own characters only: padding up to the batch's longest word must not change a
+        # word's feature
+        inside = char_ids != 0
+        inside[:, 0] = True  # padding positions of the sentence still get a (constant) feature
+        feats.append(conv.masked_fill(~inside[:, None, :], float('-inf')).max(dim=2).values.view(B, T, -1))
+    if self.cfg.use_casing: feats.append(self.case_emb(batch['case'].to(self.device)))
+    packed = pack_padded_sequence(self.dropout(torch.cat(feats, dim=-1)), lengths.cpu(), batch_first=True,
+                                  enforce_sorted=False)
+    h, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=T)
+    mask = torch.arange(T, device=self.device)[None] < lengths.to(self.device)[:, None]
+    return self.emit(self.dropout(h)), mask
+
+# %% ../nbs/02_lstm.ipynb #ec5d42b9
+@patch
+def loss(self: BiLstmCrfTagger, batch: dict) -> torch.Tensor:
+    "Mean negative log-likelihood (CRF) or cross-entropy per sentence of the batch."
+    em, mask = self._emissions(batch)
+    tags = batch['tags'].to(self.device)
+    if self.crf is not None: return self.crf.nll(em, tags, mask).mean()
+    ce = nn.functional.cross_entropy(em.transpose(1, 2), tags, reduction='none')
+    return (ce * mask).sum() / len(tags)
+
+
+@patch
+@torch.no_grad()
+def decode(self: BiLstmCrfTagger, batch: dict) -> list[list[int]]:
+    "Best tag ids for every word of every sentence."
+    em, mask = self._emissions(batch)
+    if self.crf is not None: return self.crf.viterbi(em, mask)
+    return [p[:n] for p, n in zip(em.argmax(-1).tolist(), batch['lengths'].tolist())]
+
+# %% ../nbs/02_lstm.ipynb #79d3b303
+@patch
+def save(self: BiLstmCrfTagger, folder: str | Path):
+    "Write weights and everything needed to rebuild the tagger into `folder` (see `save_tagger` for atomic writes)."
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(self.state_dict(), folder / 'weights.pt')
+    meta = {'format': CHECKPOINT_FORMAT, 'family': self.family, 'config': asdict(self.cfg),
+            'words': self.words.to_dict(), 'chars': self.chars.to_dict(), 'labels': self.labels.itos,
+            'singletons': self.is_singleton.nonzero().flatten().tolist()}
+    if self.static is not None:
+        meta['static'] = self.static.meta()
+        self.static.save(folder)
+    (folder / 'tagger.json').write_text(json.dumps(meta, ensure_ascii=False))
+
+
+@patch(cls_method=True)
+def load(cls: BiLstmCrfTagger, folder: str | Path, meta: dict | None = None, map_location='cpu'):
+    "Rebuild a saved tagger from `folder` (its pretrained vectors included: the source is not needed)."
+    folder = Path(folder)
+    meta = meta or json.loads((folder / 'tagger.json').read_text())
+    static = StaticVectors.load(folder, meta['static']) if meta.get('static') else None
+    tagger = cls(LstmConfig(**meta['config']), Vocab.from_dict(meta['words']), Vocab.from_dict(meta['chars']),
+                 Vocab(meta['labels']), meta['singletons'], static)
+    tagger.load_state_dict(torch.load(folder / 'weights.pt', map_location=map_location, weights_only=True))
+    return tagger

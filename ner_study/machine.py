@@ -41,20 +41,23 @@ def _cpuinfo() -> dict:
         fields.setdefault(key.strip(), value.strip())
     return fields
 
-
+# %% ../nbs/04a_machine.ipynb #9b5271ce
 def cpu_flags() -> set[str]:
-    "The CPU's instruction-set extensions as Linux lists them (x86 `flags`, ARM `Features`); empty where they cannot be read."
+    """The CPU's instruction-set extensions as Linux lists them (x86 `flags`, ARM `Features`);
+    empty where they cannot be read."""
     info = _cpuinfo()
     return set((info.get('flags') or info.get('Features') or '').split())
 
-
+# %% ../nbs/04a_machine.ipynb #520f2494
 def cpu_identity() -> dict:
-    "The CPU as its kernels see it: architecture, name, vendor/family/model, the vector extensions that matter, the kernels torch picks, and the settings that cap them."
+    """The CPU as its kernels see it: architecture, name, vendor/family/model, the vector extensions that matter,
+    the kernels torch picks, and the settings that cap them."""
     info, flags = _cpuinfo(), cpu_flags()
     ids = [info[k] for k in ('vendor_id', 'cpu family', 'model', 'CPU implementer', 'CPU part') if k in info]
     return {'arch': platform.machine(), 'name': info.get('model name') or platform.processor() or 'unknown',
             'family': ' '.join(ids) or 'unknown',
-            'vector': [f for f in ('avx2', 'fma', 'avx512f', 'avx512_bf16', 'amx_bf16', 'asimd', 'sve', 'bf16') if f in flags],
+            'vector': [f for f in ('avx2', 'fma', 'avx512f', 'avx512_bf16', 'amx_bf16', 'asimd', 'sve', 'bf16')
+                       if f in flags],
             'torch_kernels': torch.backends.cpu.get_cpu_capability(),
             'caps': {k: os.environ[k] for k in NUMERICS_ENV if k in os.environ}}
 
@@ -68,29 +71,34 @@ REFERENCE_NUMERICS = {
     'OMP_NUM_THREADS': '1',  # one thread: the order of every sum is fixed
 }
 
-
+# %% ../nbs/04a_machine.ipynb #7f77a564
 def reference_numerics_unavailable() -> str | None:
-    "Why this CPU cannot run `REFERENCE_NUMERICS` exactly (None when it can): they need an x86-64 CPU with AVX2 and FMA."
+    """Why this CPU cannot run `REFERENCE_NUMERICS` exactly (None when it can): they need an x86-64 CPU with AVX2
+    and FMA."""
     if platform.machine().lower() not in ('x86_64', 'amd64'): return f'the CPU is {platform.machine()}, not x86-64'
     flags = cpu_flags()
     if not flags: return "the CPU's instruction sets cannot be read here (no /proc/cpuinfo)"
     missing = sorted({'avx2', 'fma'} - flags)
     return f"the CPU lacks {' and '.join(missing)}" if missing else None
 
-
+# %% ../nbs/04a_machine.ipynb #ef923eea
 def reference_numerics_active() -> bool:
     "Whether this process computes with `REFERENCE_NUMERICS`: its environment sets them all and the CPU runs them."
-    return reference_numerics_unavailable() is None and all(os.environ.get(k) == v for k, v in REFERENCE_NUMERICS.items())
+    return (reference_numerics_unavailable() is None
+            and all(os.environ.get(k) == v for k, v in REFERENCE_NUMERICS.items()))
 
 # %% ../nbs/04a_machine.ipynb #0abeeae7
 # oneDNN CPU levels (ONEDNN_MAX_CPU_ISA) that include native bfloat16 instructions
 ONEDNN_BF16_LEVELS = {'AVX512_CORE_BF16', 'AVX512_CORE_FP16', 'AVX10_1_512', 'AVX512_CORE_AMX', 'AVX10_1_512_AMX',
-                      'AVX512_CORE_AMX_FP16', 'AVX10_1_512_AMX_FP16', 'AVX10_2_512', 'AVX10_2_512_AMX_2', 'ALL', 'DEFAULT'}
+                      'AVX512_CORE_AMX_FP16', 'AVX10_1_512_AMX_FP16', 'AVX10_2_512', 'AVX10_2_512_AMX_2', 'ALL',
+                      'DEFAULT'}
 
 
 def _bf16_probe() -> str | None:
-    "Run a small bfloat16 BiLSTM and matrix product, forward and backward, without touching the random state; the error if one fails."
-    with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad():  # callers may be predicting
+    """Run a small bfloat16 BiLSTM and matrix product, forward and backward, without touching the random state;
+    the error if one fails."""
+    # callers may be predicting
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad():
         try:
             lstm, linear = torch.nn.LSTM(8, 8, batch_first=True, bidirectional=True), torch.nn.Linear(16, 4)
             with torch.autocast('cpu', dtype=torch.bfloat16):
@@ -101,12 +109,13 @@ def _bf16_probe() -> str | None:
             return f'a bfloat16 LSTM fails here ({first})'
     return None
 
-
+# %% ../nbs/04a_machine.ipynb #ceb42876
 @functools.lru_cache(maxsize=None)
 def bf16_unsupported(device_type: str) -> str | None:
     "Why bfloat16 would not run natively on a device of this type ('cpu', 'cuda'), or None where it does."
     if device_type == 'cuda':
-        return None if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'this GPU does not compute in bfloat16'
+        return (None if torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+                else 'this GPU does not compute in bfloat16')
     if device_type != 'cpu': return f'bfloat16 is used on CUDA GPUs and x86 CPUs, not on {device_type}'
     flags = cpu_flags()
     if not flags: return "this CPU's instruction sets cannot be read here (no /proc/cpuinfo)"
@@ -117,14 +126,16 @@ def bf16_unsupported(device_type: str) -> str | None:
     if not kernels.startswith('AVX512'): return f"torch's kernels are capped at {kernels} (ATEN_CPU_CAPABILITY)"
     return _bf16_probe()
 
-
+# %% ../nbs/04a_machine.ipynb #29511494
 def native_bf16(device_type: str) -> bool:
-    "Whether a device of this type ('cpu', 'cuda') computes bfloat16 natively (`bf16_unsupported` gives no reason against it)."
+    """Whether a device of this type ('cpu', 'cuda') computes bfloat16 natively
+    (`bf16_unsupported` gives no reason against it)."""
     return bf16_unsupported(device_type) is None
 
-
+# %% ../nbs/04a_machine.ipynb #fa664bd0
 def use_bf16(asked: bool, device_type: str, what: str = 'training', log=print) -> bool:
-    "Whether `what` runs under bfloat16 autocast: when asked and native here; asked but not native, one `log` line says it runs in float32, and why."
+    """Whether `what` runs under bfloat16 autocast: when asked and native here; asked but not native, one `log` line
+    says it runs in float32, and why."""
     if not asked: return False
     reason = bf16_unsupported(device_type)
     if reason: log(f'bfloat16 {what} asked for, but it runs in float32 here: {reason}')
@@ -132,31 +143,34 @@ def use_bf16(asked: bool, device_type: str, what: str = 'training', log=print) -
 
 # %% ../nbs/04a_machine.ipynb #988a091d
 def numerics_fingerprint(device: torch.device | None = None, bf16: bool = False) -> dict:
-    "Everything besides configuration and seed that decides a run's floats (see above); `bf16`: whether its forward passes ran under bfloat16 autocast."
+    """Everything besides configuration and seed that decides a run's floats (see above); `bf16`: whether its
+    forward passes ran under bfloat16 autocast."""
     import numpy, tokenizers, transformers
     device = device or pick_device()
     cpu = cpu_identity()
     return {'arch': cpu['arch'], 'cpu': cpu['family'], 'torch_kernels': cpu['torch_kernels'], 'caps': cpu['caps'],
             'threads': torch.get_num_threads(), 'bf16': bf16,
             'gpu': torch.cuda.get_device_name(device) if device.type == 'cuda' else None,
-            'versions': {'torch': torch.__version__, 'numpy': numpy.__version__, 'transformers': transformers.__version__,
-                         'tokenizers': tokenizers.__version__}}
+            'versions': {'torch': torch.__version__, 'numpy': numpy.__version__,
+                         'transformers': transformers.__version__, 'tokenizers': tokenizers.__version__}}
 
 # %% ../nbs/04a_machine.ipynb #a10ad002
 BUSY_OTHER_CORES = 0.5  # other processes using at least this many cores on average: the measurement was shared
 
 
 def _machine_cpu_seconds() -> float | None:
-    "CPU seconds all processes have used since boot (busy time of every core, from /proc/stat); None where unavailable."
+    """CPU seconds all processes have used since boot (busy time of every core, from /proc/stat);
+    None where unavailable."""
     try:
         fields = Path('/proc/stat').read_text().split('\n', 1)[0].split()[1:]
         user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
     except (OSError, ValueError): return None
     return (user + nice + system + irq + softirq + steal) / os.sysconf('SC_CLK_TCK')
 
-
+# %% ../nbs/04a_machine.ipynb #7f12dc5b
 class MachineLoad:
-    "Measures one piece of work and what else ran beside it: call `stop()` at its end for a dict of the figures. `children`: the CPU time of finished (waited-for) child processes counts as the work's own."
+    """Measures one piece of work and what else ran beside it: call `stop()` at its end for a dict of the figures.
+    `children`: the CPU time of finished (waited-for) child processes counts as the work's own."""
     def __init__(self, children: bool = False):
         self.cores, self.children = os.cpu_count() or 1, children
         self.load_start = os.getloadavg()[0]
@@ -169,50 +183,55 @@ class MachineLoad:
     def stop(self) -> dict:
         wall, cpu = time.perf_counter() - self.t0, self._cpu() - self.cpu0
         machine1 = _machine_cpu_seconds()
-        other = (max(0.0, (machine1 - self.machine0) - cpu) / wall if self.machine0 is not None and machine1 is not None and wall > 0
-                 else None)
+        other = (max(0.0, (machine1 - self.machine0) - cpu) / wall
+                 if self.machine0 is not None and machine1 is not None and wall > 0 else None)
         load_end = os.getloadavg()[0]
-        return {'wall_seconds': wall, 'cpu_seconds': cpu, 'load_average_start': self.load_start, 'load_average_end': load_end,
-                'other_processes_cores': other, 'cores': self.cores,
+        return {'wall_seconds': wall, 'cpu_seconds': cpu, 'load_average_start': self.load_start,
+                'load_average_end': load_end, 'other_processes_cores': other, 'cores': self.cores,
                 'busy': is_busy(other, self.load_start, self.cores)}
 
-
+# %% ../nbs/04a_machine.ipynb #6774be04
 def is_busy(other_cores: float | None, load_start: float, cores: int) -> bool:
-    "The rule for marking work busy: other processes used >= `BUSY_OTHER_CORES` cores, or (no CPU counters) the load at the start exceeded the cores."
+    """The rule for marking work busy: other processes used >= `BUSY_OTHER_CORES` cores, or (no CPU counters)
+    the load at the start exceeded the cores."""
     return other_cores >= BUSY_OTHER_CORES if other_cores is not None else load_start > cores
 
-
+# %% ../nbs/04a_machine.ipynb #793f9868
 def combine_loads(parts: list[dict]) -> dict:
-    "One figure for work measured in parts (the epochs of a run, perhaps over several processes): sums, the first start, the last end, the time-weighted other-process cores."
+    """One figure for work measured in parts (the epochs of a run, perhaps over several processes): sums, the first
+    start, the last end, the time-weighted other-process cores."""
     parts = [p for p in parts if p]
     if not parts: return {}
     wall = sum(p['wall_seconds'] for p in parts)
     known = [p for p in parts if p.get('other_processes_cores') is not None]
-    other = (sum(p['other_processes_cores'] * p['wall_seconds'] for p in known) / max(1e-9, sum(p['wall_seconds'] for p in known))
-             if known else None)
+    other = (sum(p['other_processes_cores'] * p['wall_seconds'] for p in known)
+             / max(1e-9, sum(p['wall_seconds'] for p in known)) if known else None)
     out = {'wall_seconds': wall, 'cpu_seconds': sum(p['cpu_seconds'] for p in parts),
            'load_average_start': parts[0]['load_average_start'], 'load_average_end': parts[-1]['load_average_end'],
            'other_processes_cores': other, 'cores': parts[0]['cores']}
     out['busy'] = is_busy(other, out['load_average_start'], out['cores'])
     return out
 
-
+# %% ../nbs/04a_machine.ipynb #999b17e2
 def sample_load(seconds: float) -> dict:
     "What the machine is doing right now: `MachineLoad` over `seconds` of this process sleeping."
     m = MachineLoad(); time.sleep(seconds); return m.stop()
 
-
+# %% ../nbs/04a_machine.ipynb #dca81801
 def auto_threads(sample_seconds: float = 0.25) -> int:
-    "Torch threads for work that shares the machine: one per core that other processes leave free right now, at least one."
+    """Torch threads for work that shares the machine: one per core that other processes leave free right now,
+    at least one."""
     s = sample_load(sample_seconds)
     other = s['other_processes_cores'] if s['other_processes_cores'] is not None else s['load_average_start']
     return max(1, min(s['cores'], round(s['cores'] - other)))
 
-
+# %% ../nbs/04a_machine.ipynb #3c85a4d5
 def busy_warning() -> str | None:
     "A one-line warning when other processes are using the machine right now (sampled for half a second), else None."
     s = sample_load(0.5)
     if not s['busy']: return None
-    what = (f"other processes are using {s['other_processes_cores']:.1f} of {s['cores']} cores" if s['other_processes_cores'] is not None
+    what = (f"other processes are using {s['other_processes_cores']:.1f} of {s['cores']} cores"
+            if s['other_processes_cores'] is not None
             else f"the load average is {s['load_average_start']:.1f} on {s['cores']} cores")
-    return f'warning: the machine is busy ({what}): training times measured now are not comparable; runs trained now are marked busy'
+    return (f'warning: the machine is busy ({what}): training times measured now are not comparable; '
+            'runs trained now are marked busy')

@@ -22,8 +22,10 @@ AVERAGES = ('micro avg', 'macro avg', 'weighted avg')
 
 @dataclass(frozen=True)
 class Scores:
-    "One split's scores: per-type and averaged precision, recall, F1 and support in two modes, token accuracy and counts."
-    strict: dict       # entity type or average ('micro avg', 'macro avg', 'weighted avg') → precision, recall, f1, support
+    """One split's scores: per-type and averaged precision, recall, F1 and support in two modes, token accuracy
+    and counts."""
+    # entity type or average ('micro avg', 'macro avg', 'weighted avg') → precision, recall, f1, support
+    strict: dict
     conlleval: dict    # the same in seqeval's default, conlleval-compatible mode
     token_accuracy: float
     n_sentences: int
@@ -50,28 +52,33 @@ class Scores:
 
 # %% ../nbs/04_metrics.ipynb #44d45d1f
 def _report(gold, pred, **kw) -> dict:
-    from seqeval.metrics import classification_report  # here, not at import: seqeval loads scikit-learn, seconds that predicting does not need
+    # here, not at import: seqeval loads scikit-learn, seconds that predicting does not need
+    from seqeval.metrics import classification_report
     rep = classification_report(gold, pred, output_dict=True, zero_division=0, **kw)
     return {k: {'precision': float(v['precision']), 'recall': float(v['recall']), 'f1': float(v['f1-score']),
                 'support': int(v['support'])} for k, v in rep.items()}
 
-
+# %% ../nbs/04_metrics.ipynb #763d7762
 def evaluate_tags(gold: list[list[str]], pred: list[list[str]]) -> Scores:
     "Entity-level P/R/F1 per type and micro/macro (strict and conlleval modes), token accuracy and counts."
     if len(gold) != len(pred): raise ValueError(f'{len(gold)} gold sentences but {len(pred)} predicted')
     for i, (g, p) in enumerate(zip(gold, pred)):
-        if len(g) != len(p): raise ValueError(f'sentence {i}: {len(g)} gold tags but {len(p)} predicted — every word needs one prediction')
+        if len(g) != len(p):
+            raise ValueError(f'sentence {i}: {len(g)} gold tags but {len(p)} predicted — '
+                             'every word needs one prediction')
     n_gold = sum(len(iob2_spans(g)) for g in gold)
     from seqeval.scheme import IOB2
     strict, conlleval = _report(gold, pred, mode='strict', scheme=IOB2), _report(gold, pred)
     for name, rep in (('strict', strict), ('conlleval', conlleval)):
         if n_gold and rep['micro avg']['support'] != n_gold:
-            raise AssertionError(f'{name}: seqeval scored {rep["micro avg"]["support"]} gold entities, the data has {n_gold}')
+            raise AssertionError(f'{name}: seqeval scored {rep["micro avg"]["support"]} gold entities, '
+                                 f'the data has {n_gold}')
     n_tok = sum(len(g) for g in gold)
     correct = sum(a == b for g, p in zip(gold, pred) for a, b in zip(g, p))
-    return Scores(strict, conlleval, correct / max(n_tok, 1), len(gold), n_tok, n_gold, sum(len(iob2_spans(p)) for p in pred))
+    return Scores(strict, conlleval, correct / max(n_tok, 1), len(gold), n_tok, n_gold,
+                  sum(len(iob2_spans(p)) for p in pred))
 
-
+# %% ../nbs/04_metrics.ipynb #d74fc402
 def f1_table(scores: Scores, mode: str = 'strict') -> pd.DataFrame:
     "Per-type and averaged P/R/F1/support of one mode as a table (types first, then the averages)."
     df = pd.DataFrame(getattr(scores, mode)).T[['precision', 'recall', 'f1', 'support']]
@@ -134,8 +141,9 @@ class RunMetrics:
     def cpu_seconds(self) -> float | None: return (self.machine or {}).get('cpu_seconds')
     @property
     def other_cores(self) -> float | None: return (self.machine or {}).get('other_processes_cores')
+    # None: a run from before the load was recorded
     @property
-    def busy(self) -> bool | None: return (self.machine or {}).get('busy')  # None: a run from before the load was recorded
+    def busy(self) -> bool | None: return (self.machine or {}).get('busy')
     @property
     def device(self) -> str: return self.environment.get('device', '')
     @property

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from .contestants import title
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .costs import RunCost, default_costs, load_costs, plan_costs, run_seconds, schedule, write_costs
-from .experiment import Experiment, title
-from .study import StudyConfig, StudyRun, finished_run, is_finished
+from .experiment import Experiment
+from .run_folders import StudyRun, finished_run, is_finished
+from .study import StudyConfig
 
 # %% auto #0
 __all__ = ['MAX_UNASKED_MINUTES', 'PlannedRun', 'predicted_floor', 'StudyPlan', 'study_plan', 'duration', 'plan_words',
@@ -41,14 +43,16 @@ MAX_UNASKED_MINUTES = 5  # a notebook starts a study longer than this only when 
 
 # %% ../nbs/12g_plan.ipynb #8418d544
 def predicted_floor(entities: int, reference: dict) -> float:
-    "The test-set floor (F1 points / 100) predicted for a test of `entities` gold entities from the reference study's spread per entity."
+    """The test-set floor (F1 points / 100) predicted for a test of `entities` gold entities from the reference study's
+    spread per entity."""
     f = reference['floor']
     return f['test_floor'] * math.sqrt(f['entities'] / max(1, entities))
 
 # %% ../nbs/12g_plan.ipynb #c35223b7
 @dataclass
 class StudyPlan:
-    "What a study will train and reuse, in its stages, with the wall time estimated on this machine and the floor its design predicts."
+    """What a study will train and reuse, in its stages, with the wall time estimated on this machine and the floor its
+    design predicts."""
     config: StudyConfig                 # with folds resolved for the corpus
     corpus: Corpus
     corpora: list[Corpus] = field(repr=False)  # each fold's corpus ([corpus] on one split)
@@ -93,7 +97,8 @@ def _stage_pair(cfg: StudyConfig, corpora: list[Corpus], first: list) -> tuple[t
     "The headline pair: asked for, chosen from the first fold's finished runs, or (expected) each family's strongest."
     if cfg.pair: return tuple(cfg.pair), True
     ladders = list(cfg.ladders().values())
-    if len(ladders) == 2 and all(len(rungs) == 1 for rungs in ladders): return (ladders[0][0], ladders[1][0]), True  # nothing to choose
+    # nothing to choose
+    if len(ladders) == 2 and all(len(rungs) == 1 for rungs in ladders): return (ladders[0][0], ladders[1][0]), True
     from ner_study import tables, verdict
     full = [p for p in first if p.fraction == 1.0]
     if full and all(is_finished(p.experiment.run_dir(corpora[0])) for p in full):
@@ -105,10 +110,11 @@ def _stage_pair(cfg: StudyConfig, corpora: list[Corpus], first: list) -> tuple[t
         return tuple(verdict.best_of_families(tables.runs_table(runs), cfg.ladders())), True
     return tuple(cfg.curve_models()[:2]) if len(cfg.curve_models()) > 1 else tuple(cfg.models[-2:]), False
 
-
+# %% ../nbs/12g_plan.ipynb #855bb1dc
 def _planned_runs(cfg: StudyConfig, corpora: list[Corpus], planned: list, stage: int, rates: dict[str, RunCost],
                   before: float | None = None) -> list[PlannedRun]:
-    "`planned` runs of `stage` with their estimated seconds; finished: in `output_dir` (with `before`: finished before that time)."
+    """`planned` runs of `stage` with their estimated seconds; finished: in `output_dir` (with `before`: finished before
+    that time)."""
     suffix = lambda p: f' fold {p.fold + 1}' if cfg.n_folds > 1 else ''
     runs = []
     for p in planned:
@@ -121,22 +127,27 @@ def _planned_runs(cfg: StudyConfig, corpora: list[Corpus], planned: list, stage:
                                run_seconds(rates[p.model], p.experiment, split, p.fraction, cfg.epochs), finished))
     return runs
 
-
-def study_plan(cfg: StudyConfig, corpus: Corpus | None = None, measure: bool | str = 'auto', costs: dict | None = None, say=None) -> StudyPlan:
-    "The plan of `cfg` on `corpus` (read where not given): every run `compare_study` would train or reuse, with its estimated wall time on this machine (`measure='auto'`: measured where the reference machine would train for a minute or more)."
+# %% ../nbs/12g_plan.ipynb #1b4ceddb
+def study_plan(cfg: StudyConfig, corpus: Corpus | None = None, measure: bool | str = 'auto', costs: dict | None = None,
+               say=None) -> StudyPlan:
+    """The plan of `cfg` on `corpus` (read where not given): every run `compare_study` would train or reuse, with its
+    estimated wall time on this machine (`measure='auto'`: measured where the reference machine would train for a
+    minute or more)."""
     reference = costs or load_costs()
     corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
     cfg = cfg.resolve_folds(corpus)
     return _plan(cfg, corpus, cfg.fold_corpora(corpus), measure, reference, say)
 
 
-def _plan(cfg: StudyConfig, corpus: Corpus, corpora: list[Corpus], measure: bool | str, reference: dict, say) -> StudyPlan:
+def _plan(cfg: StudyConfig, corpus: Corpus, corpora: list[Corpus], measure: bool | str, reference: dict,
+          say) -> StudyPlan:
     "`study_plan` of a configuration whose folds are resolved and read."
     if measure == 'auto':  # a study of seconds (a test's miniature) is not worth a measurement of the machine
         plan = _plan(cfg, corpus, corpora, False, reference, say)
         if plan.train_seconds < 60: return plan
         measure = True
-    rates, how, factor = plan_costs(cfg.output_dir, cfg.models, cfg.engine().threads or 1, reference, measure, say)
+    threads = cfg.make_workers().threads or 1
+    rates, how, factor = plan_costs(cfg.output_dir, cfg.models, threads, reference, measure, say)
     first = cfg.plan(len(corpora[0].train))
     pair, known = _stage_pair(cfg, corpora, first)
     second = cfg.fold_plan(list(pair)) if cfg.n_folds > 1 else []
@@ -150,8 +161,8 @@ def _plan(cfg: StudyConfig, corpus: Corpus, corpora: list[Corpus], measure: bool
                 sum(int(c.summary().loc['entities', 'test']) for c in corpora))
     study = reference['study']
     return StudyPlan(cfg, corpus, corpora, runs, pair, known, how, study['start_seconds'] * factor,
-                     study['report_seconds'] * factor * (1 + 0.15 * (len(cfg.models) - 2) / 5), predicted_floor(entities, reference),
-                     entities, tuning, quick=cfg.quick, rates=rates)
+                     study['report_seconds'] * factor * (1 + 0.15 * (len(cfg.models) - 2) / 5),
+                     predicted_floor(entities, reference), entities, tuning, quick=cfg.quick, rates=rates)
 
 # %% ../nbs/12g_plan.ipynb #f4d2682f
 def duration(seconds: float) -> str:
@@ -165,19 +176,23 @@ def duration(seconds: float) -> str:
 def _models_words(models) -> str: return ', '.join(models)
 
 
-def plan_words(plan: StudyPlan, full: StudyPlan | None = None) -> str:
-    "The plan as plain text: design, runs by stage, workers, the estimate and where it comes from, the predicted floor; with `full`, what the full design would add."
-    cfg, c = plan.config, plan.corpus
-    n_sent, types = (len(c.train) + len(c.dev) + len(c.test)), len(c.entity_types)
-    if cfg.n_folds > 1:
-        design = (f'{cfg.n_folds} folds: every sentence is tested once, by a model that never saw it'
-                  + ('' if cfg.folds != 'auto' and not c.test_given else ' (the corpus has no test split of its own)'))
-    else: design = 'one split: ' + ('its own test split' if c.test_given else f'a test split cut from it ({c.split_note})')
-    lines = [f'Study: {c.name}, {n_sent:,} sentences, {types} entity types; {design}.']
-    if plan.quick:
-        lines.append('Quick design: the headline pair only (' + ' and '.join(plan.pair) + ')'
-                     + (f', {cfg.n_folds} folds' if cfg.n_folds > 1 else '') + ', no learning curve.')
-    lines.append(f'Runs: {len(plan.to_train)} to train, {len(plan.reused)} reused from {cfg.output_dir}/.')
+def _left_out(plan: StudyPlan, full: StudyPlan) -> list[str]:
+    "What the quick design leaves out of the full one, in phrases."
+    out, cfg, fcfg = [], plan.config, full.config
+    rungs = [m for m in fcfg.models if m not in cfg.models]
+    if rungs: out.append(f'the ladders ({len(rungs)} contestants: {_models_words(rungs)})')
+    if any(r.fraction < 1 for r in full.runs) and not any(r.fraction < 1 for r in plan.runs):
+        out.append('the learning curve')
+    if fcfg.n_folds != cfg.n_folds:
+        share = lambda k: f'{k - 1}/{k}' if k > 1 else 'its own training split'
+        out.append(f'{fcfg.n_folds} folds become {cfg.n_folds} (each model trains on {share(cfg.n_folds)} of the '
+                   f'corpus, not {share(fcfg.n_folds)})')
+    return out
+
+# %% ../nbs/12g_plan.ipynb #a69c7fc5
+def _stage_lines(plan: StudyPlan) -> list[str]:
+    "The plan's runs by stage, a line each, as `plan_words` says them."
+    cfg, lines = plan.config, []
     first = [r for r in plan.runs if r.stage == 0]
     curve = [r for r in first if r.fraction < 1]
     where = 'fold 1' if cfg.n_folds > 1 else 'the split'
@@ -189,37 +204,52 @@ def plan_words(plan: StudyPlan, full: StudyPlan | None = None) -> str:
     lines.append(text + f': {sum(not r.finished for r in first)} to train.')
     second = [r for r in plan.runs if r.stage == 1]
     if second:
-        who = (' and '.join(plan.pair) + (' (asked for)' if cfg.pair else " (each family's best on fold 1's dev)") if plan.pair_known else
+        who = (' and '.join(plan.pair) + (' (asked for)' if cfg.pair else " (each family's best on fold 1's dev)")
+               if plan.pair_known else
                "the best of each family on fold 1's dev (expected: " + ' and '.join(plan.pair) + ')')
-        lines.append(f'  folds 2-{cfg.n_folds}: {who}, {len(second)} runs: {sum(not r.finished for r in second)} to train.')
-    if cfg.tune_trials: lines.append(f'  before them: {cfg.tune_trials} tuning trials per contestant on fold 1\'s dev (at most).')
-    if cfg.auto_seeds: lines.append(f'  after them: more seeds of the pair while the verdict is open, at most {cfg.seed_budget:g} min.')
-    engine = cfg.engine()
-    lines.append(f'Workers: {engine.describe()}.')
+        lines.append(f'  folds 2-{cfg.n_folds}: {who}, {len(second)} runs: '
+                     f'{sum(not r.finished for r in second)} to train.')
+    if cfg.tune_trials:
+        lines.append(f'  before them: {cfg.tune_trials} tuning trials per contestant on fold 1\'s dev (at most).')
+    if cfg.auto_seeds:
+        lines.append('  after them: more seeds of the pair while the verdict is open, at most '
+                     f'{cfg.seed_budget:g} min.')
+    return lines
+
+# %% ../nbs/12g_plan.ipynb #a7f7a915
+def plan_words(plan: StudyPlan, full: StudyPlan | None = None) -> str:
+    """The plan as plain text: design, runs by stage, workers, the estimate and where it comes from, the predicted
+    floor; with `full`, what the full design would add."""
+    cfg, c = plan.config, plan.corpus
+    n_sent, types = (len(c.train) + len(c.dev) + len(c.test)), len(c.entity_types)
+    if cfg.n_folds > 1:
+        design = (f'{cfg.n_folds} folds: every sentence is tested once, by a model that never saw it'
+                  + ('' if cfg.folds != 'auto' and not c.test_given else ' (the corpus has no test split of its own)'))
+    else:
+        design = 'one split: ' + ('its own test split' if c.test_given else
+                                  f'a test split cut from it ({c.split_note})')
+    lines = [f'Study: {c.name}, {n_sent:,} sentences, {types} entity types; {design}.']
+    if plan.quick:
+        lines.append('Quick design: the headline pair only (' + ' and '.join(plan.pair) + ')'
+                     + (f', {cfg.n_folds} folds' if cfg.n_folds > 1 else '') + ', no learning curve.')
+    lines.append(f'Runs: {len(plan.to_train)} to train, {len(plan.reused)} reused from {cfg.output_dir}/.')
+    lines += _stage_lines(plan)
+    lines.append(f'Workers: {cfg.make_workers().describe()}.')
     if plan.to_train:
-        lines.append(f'Time: about {duration(plan.seconds)} on this machine ({duration(plan.train_seconds)} of training, '
-                     f'{duration(plan.start_seconds + plan.report_seconds)} for reading the corpus and writing the report), '
-                     f'estimated from {plan.costs_from}.')
-    else: lines.append(f'Time: nothing to train; the report takes about {duration(plan.start_seconds + plan.report_seconds)}.')
-    lines.append(f'Can detect: differences of about {100 * plan.floor:.1f} F1 points or more between the pair, on the {plan.entities:,} '
-                 "test entities (the test-set floor, predicted from that count; the report measures it).")
+        lines.append(f'Time: about {duration(plan.seconds)} on this machine ({duration(plan.train_seconds)} of '
+                     f'training, {duration(plan.start_seconds + plan.report_seconds)} for reading the corpus and '
+                     f'writing the report), estimated from {plan.costs_from}.')
+    else:
+        lines.append('Time: nothing to train; the report takes about '
+                     f'{duration(plan.start_seconds + plan.report_seconds)}.')
+    lines.append(f'Can detect: differences of about {100 * plan.floor:.1f} F1 points or more between the pair, on the '
+                 f'{plan.entities:,} test entities (the test-set floor, predicted from that count; the report measures '
+                 'it).')
     if full is not None and full.to_train:
-        lines.append('Left out: ' + ', '.join(_left_out(plan, full)) + f'. The full study would take about {duration(full.seconds)} '
-                     f'({duration(max(0, full.seconds - plan.seconds))} more): ner-study compare without --quick.')
+        lines.append('Left out: ' + ', '.join(_left_out(plan, full)) + '. The full study would take about '
+                     f'{duration(full.seconds)} ({duration(max(0, full.seconds - plan.seconds))} more): '
+                     'ner-study compare without --quick.')
     return '\n'.join(lines)
-
-
-def _left_out(plan: StudyPlan, full: StudyPlan) -> list[str]:
-    "What the quick design leaves out of the full one, in phrases."
-    out, cfg, fcfg = [], plan.config, full.config
-    rungs = [m for m in fcfg.models if m not in cfg.models]
-    if rungs: out.append(f'the ladders ({len(rungs)} contestants: {_models_words(rungs)})')
-    if any(r.fraction < 1 for r in full.runs) and not any(r.fraction < 1 for r in plan.runs): out.append('the learning curve')
-    if fcfg.n_folds != cfg.n_folds:
-        share = lambda k: f'{k - 1}/{k}' if k > 1 else 'its own training split'
-        out.append(f'{fcfg.n_folds} folds become {cfg.n_folds} (each model trains on {share(cfg.n_folds)} of the corpus, '
-                   f'not {share(fcfg.n_folds)})')
-    return out
 
 # %% ../nbs/12g_plan.ipynb #dc9adcd6
 class StudyNotStarted(RuntimeError):
@@ -231,26 +261,31 @@ def start_or_stop(plan: StudyPlan, start: bool) -> None:
     "Go on when the study is short or `start` is True; else stop with `StudyNotStarted`, saying how to start it."
     if start is not True and start is not False: raise ValueError(f'start={start!r}: expected True or False')
     if start or not plan.needs_asking: return
-    quick = '' if plan.quick else ' Or set quick = True: the headline pair alone on 3 folds, every sentence still tested.'
-    raise StudyNotStarted(f'not started: this study trains {len(plan.to_train)} runs, about {duration(plan.seconds)} on this machine. '
-                          'To start it, set start = True in the parameters cell and run the notebook again, or run `ner-study compare` '
-                          f'in a terminal, where its progress shows.{quick}')
+    quick = ('' if plan.quick else
+             ' Or set quick = True: the headline pair alone on 3 folds, every sentence still tested.')
+    raise StudyNotStarted(f'not started: this study trains {len(plan.to_train)} runs, about {duration(plan.seconds)} '
+                          'on this machine. To start it, set start = True in the parameters cell and run the notebook '
+                          'again, or run `ner-study compare` in a terminal, where its progress shows.' + quick)
 
 
 def quick_words(plan: StudyPlan, full: StudyPlan | None) -> str:
-    "The quick design's paragraph for the report's first screen: what it left out, what it can detect, what the full study would take."
+    """The quick design's paragraph for the report's first screen: what it left out, what it can detect, what the full
+    study would take."""
     left = ', '.join(_left_out(plan, full)) if full is not None else ''
     more = (f' The full study (`ner-study compare`) would take about {duration(full.seconds)} here'
             + (f', {len(full.reused)} of its runs already done.' if full.reused else '.')) if full is not None else ''
     return (f'**Quick design**: the headline pair ({title(plan.pair[0])} and {title(plan.pair[1])})'
             + (f' on {plan.config.n_folds} folds, every sentence still tested once' if plan.config.n_folds > 1 else '')
             + (f'. Left out: {left}.' if left else '.')
-            + f' Before it ran, its {plan.entities:,} test entities predicted a test-set floor of about {100 * plan.floor:.1f} F1 points '
+            + f' Before it ran, its {plan.entities:,} test entities predicted a test-set floor of about '
+            f'{100 * plan.floor:.1f} F1 points '
             + '(the floor measured on its runs is below).' + more)
 
 # %% ../nbs/12g_plan.ipynb #bc43ec92
-def costs_from_study(output_dir: str | Path = 'runs', tables_dir: str | Path = 'reports/compare', path: str | Path | None = None) -> dict:
-    "Write the cost reference (default: `default_costs()`) from the study `ner-study compare` last made with these folders."
+def costs_from_study(output_dir: str | Path = 'runs', tables_dir: str | Path = 'reports/compare',
+                     path: str | Path | None = None) -> dict:
+    """Write the cost reference (default: `default_costs()`) from the study `ner-study compare` last made with these
+    folders."""
     from ner_study.machine import cpu_identity
     tables_dir = Path(tables_dir)
     timing = json.loads((tables_dir / 'timing.json').read_text())
@@ -262,7 +297,8 @@ def costs_from_study(output_dir: str | Path = 'runs', tables_dir: str | Path = '
                        'make reports && make costs (on an idle machine)')
 
 
-if __name__ == '__main__' and 'IPython' not in sys.modules:  # python -m ner_study.plan OUTPUT_DIR TABLES_DIR (make costs)
+# python -m ner_study.plan OUTPUT_DIR TABLES_DIR (make costs)
+if __name__ == '__main__' and 'IPython' not in sys.modules:
     print(json.dumps(costs_from_study(*sys.argv[1:3]), indent=1))
 
 # %% ../nbs/12g_plan.ipynb #bbaf4245

@@ -11,22 +11,22 @@ import pandas as pd
 import seaborn as sns
 
 from .errors import ERROR_KINDS
-from .experiment import title
+from .contestants import title
 from .metrics import Scores, f1_table
 
 sns.set_theme(style='whitegrid', context='notebook')
 
 # %% auto #0
 __all__ = ['plot_corpus', 'plot_curves', 'plot_f1_per_type', 'plot_confusion', 'plot_ladder', 'plot_seed_scores', 'plot_per_type',
-           'plot_costs', 'plot_learning_curves', 'plot_buckets', 'plot_error_kinds', 'plot_type_confusion',
-           'plot_tuning_curves', 'plot_fold_differences', 'plot_bucket_differences', 'plot_bucket_f1',
-           'plot_extra_tests']
+           'plot_costs', 'plot_learning_curves', 'plot_error_kinds', 'plot_type_confusion', 'plot_tuning_curves',
+           'plot_fold_differences', 'plot_bucket_differences', 'plot_bucket_f1', 'plot_extra_tests']
 
 # %% ../nbs/13a_plots.ipynb #a17b5a8c
 def plot_corpus(summary: pd.DataFrame) -> plt.Figure:
     "Entities per type and split, from `Corpus.summary()`."
     per_type = summary.loc[[i for i in summary.index if i.startswith('entities: ')]]
-    df = per_type.rename(index=lambda i: i.removeprefix('entities: ')).reset_index(names='type').melt('type', var_name='split', value_name='entities')
+    df = (per_type.rename(index=lambda i: i.removeprefix('entities: ')).reset_index(names='type')
+          .melt('type', var_name='split', value_name='entities'))
     fig, ax = plt.subplots(figsize=(9, 3.5))
     sns.barplot(df, x='type', y='entities', hue='split', ax=ax)
     ax.set_title('Entities per type and split'); ax.set_xlabel('')
@@ -34,7 +34,7 @@ def plot_corpus(summary: pd.DataFrame) -> plt.Figure:
     fig.tight_layout()
     return fig
 
-
+# %% ../nbs/13a_plots.ipynb #d2049072
 def plot_curves(history: pd.DataFrame) -> plt.Figure:
     "Train and dev loss, and dev entity F1 (strict), per epoch; the best epoch marked."
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -43,26 +43,29 @@ def plot_curves(history: pd.DataFrame) -> plt.Figure:
     a.set_title('Loss per sentence')
     sns.lineplot(history, x='epoch', y='dev_f1', marker='o', ax=b)
     best = history.loc[history['dev_f1'].idxmax()]
-    b.axvline(best['epoch'], ls='--', c='grey'); b.set_title(f"Dev entity F1 (best {best['dev_f1']:.3f} at epoch {int(best['epoch'])})")
+    b.axvline(best['epoch'], ls='--', c='grey')
+    b.set_title(f"Dev entity F1 (best {best['dev_f1']:.3f} at epoch {int(best['epoch'])})")
     for ax in (a, b): ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     return fig
 
-
+# %% ../nbs/13a_plots.ipynb #b6794926
 def plot_f1_per_type(scores: Scores, mode: str = 'strict') -> plt.Figure:
     "Precision, recall and F1 per entity type, with the number of gold entities beside each type."
     t = f1_table(scores, mode)
     t = t.loc[[i for i in t.index if not i.endswith('avg')]]
-    df = t.assign(type=[f'{i} ({n})' for i, n in zip(t.index, t['support'])]).melt('type', ['precision', 'recall', 'f1'], var_name='metric')
+    df = (t.assign(type=[f'{i} ({n})' for i, n in zip(t.index, t['support'])])
+          .melt('type', ['precision', 'recall', 'f1'], var_name='metric'))
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(t) + 1.2))
     sns.barplot(df, y='type', x='value', hue='metric', ax=ax)
     micro = getattr(scores, mode)['micro avg']['f1']
     ax.axvline(micro, ls='--', c='k'); ax.set_xlim(0, 1)
-    ax.set_title(f'Test entity scores per type ({mode}); dashed line: micro F1 {micro:.3f}'); ax.set_ylabel('type (gold entities)')
+    ax.set_title(f'Test entity scores per type ({mode}); dashed line: micro F1 {micro:.3f}')
+    ax.set_ylabel('type (gold entities)')
     fig.tight_layout()
     return fig
 
-
+# %% ../nbs/13a_plots.ipynb #09771005
 def plot_confusion(cm: pd.DataFrame, title: str = 'Token confusion (row-normalised)') -> plt.Figure:
     "Heat map of a confusion table, each gold row divided by its total, label names on both axes."
     norm = cm.div(cm.sum(axis=1).replace(0, 1), axis=0)
@@ -79,38 +82,44 @@ def _named(df: pd.DataFrame) -> pd.DataFrame:
     "The table with the contestants' titles in its `model` column."
     return df.assign(model=df['model'].map(title))
 
-
+# %% ../nbs/13a_plots.ipynb #ebecf62e
 def plot_ladder(runs: pd.DataFrame, ladders: dict[str, list[str]]) -> plt.Figure:
-    "Each rung's test entity F1 and token accuracy: one dot per seed, bar = mean; families one above the other, in ladder order."
+    """Each rung's test entity F1 and token accuracy: one dot per seed, bar = mean; families one above the other, in
+    ladder order."""
     models = [m for rungs in ladders.values() for m in rungs]
     order = [title(m) for m in models]
     df = _named(runs[(runs['fraction'] == 1.0) & runs['model'].isin(models)])
-    fig, axes = plt.subplots(1, 2, figsize=(11, 0.5 * len(order) + 1.6), sharey=True, gridspec_kw={'width_ratios': [3, 2]})
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.5 * len(order) + 1.6), sharey=True,
+                             gridspec_kw={'width_ratios': [3, 2]})
     for ax, (col, label) in zip(axes, [('f1', 'test entity F1 (strict)'), ('token_accuracy', 'test token accuracy')]):
-        sns.barplot(df, y='model', x=col, hue='family', order=order, errorbar=None, alpha=0.45, dodge=False, ax=ax, legend=False)
-        sns.stripplot(df, y='model', x=col, hue='family', order=order, size=6, edgecolor='k', linewidth=0.5, ax=ax, legend=False)
+        sns.barplot(df, y='model', x=col, hue='family', order=order, errorbar=None, alpha=0.45, dodge=False, ax=ax,
+                    legend=False)
+        sns.stripplot(df, y='model', x=col, hue='family', order=order, size=6, edgecolor='k', linewidth=0.5, ax=ax,
+                      legend=False)
         ax.set_xlabel(label); ax.set_ylabel('')
     axes[0].set_xlim(0, 1); lo = df['token_accuracy'].min()
     axes[1].set_xlim(max(0, lo - 0.02), 1)
-    fig.suptitle('The ladder: each rung adds one ingredient to the one above it (the bottom rung of each family is its strongest)')
+    fig.suptitle('The ladder: each rung adds one ingredient to the one above it '
+                 '(the bottom rung of each family is its strongest)')
     axes[0].set_title('entity F1 separates the rungs…')
     axes[1].set_title('…token accuracy barely does')
     fig.tight_layout()
     return fig
 
-
+# %% ../nbs/13a_plots.ipynb #d48a6cae
 def plot_seed_scores(runs: pd.DataFrame) -> plt.Figure:
     "Test F1, precision and recall of every seed (dots) and their mean (bar) per model, full training data."
     df = _named(runs[runs['fraction'] == 1.0]).melt(['model', 'seed'], ['f1', 'precision', 'recall'], var_name='metric')
     fig, ax = plt.subplots(figsize=(8, 3.5))
     sns.barplot(df, x='metric', y='value', hue='model', errorbar=None, alpha=0.45, ax=ax)
-    sns.stripplot(df, x='metric', y='value', hue='model', dodge=True, legend=False, size=7, ax=ax, edgecolor='k', linewidth=0.5)
+    sns.stripplot(df, x='metric', y='value', hue='model', dodge=True, legend=False, size=7, ax=ax, edgecolor='k',
+                  linewidth=0.5)
     ax.set_ylim(0, 1); ax.set_xlabel(''); ax.set_ylabel('test score (strict, micro)')
     ax.set_title('Entity scores on test: one dot per seed, bar = mean')
     fig.tight_layout()
     return fig
 
-
+# %% ../nbs/13a_plots.ipynb #a8024b66
 def plot_per_type(per_type: pd.DataFrame) -> plt.Figure:
     "Test F1 per entity type and model, mean over seeds with sd error bars; gold count beside the type."
     df = _named(per_type).assign(type=per_type['type'] + ' (' + per_type['support'].astype(str) + ')')
@@ -121,21 +130,23 @@ def plot_per_type(per_type: pd.DataFrame) -> plt.Figure:
     fig.tight_layout()
     return fig
 
-
+# %% ../nbs/13a_plots.ipynb #1aeb7163
 def plot_costs(runs: pd.DataFrame) -> plt.Figure:
     "Trainable parameters, training time, prediction speed and peak memory per contestant (mean over seeds, sd bars)."
-    df = _named(runs[runs['fraction'] == 1.0]).assign(trainable_millions=lambda d: d['trainable_parameters'] / 1e6)
+    df = (_named(runs[runs['fraction'] == 1.0])
+          .assign(trainable_millions=lambda d: d['trainable_parameters'] / 1e6))
     panels = [('trainable_millions', 'trainable parameters (M)'), ('train_seconds', 'training time (s)'),
               ('test_words_per_second', 'prediction (words/s)'), ('peak_rss_mb', 'peak memory (MiB)')]
     fig, axes = plt.subplots(1, 4, figsize=(13, 0.35 * df['model'].nunique() + 1.6), sharey=True)
     for ax, (col, label) in zip(axes, panels):
-        if df[col].notna().any(): sns.barplot(df, y='model', x=col, hue='family', dodge=False, errorbar='sd', ax=ax, legend=False)
+        if df[col].notna().any():
+            sns.barplot(df, y='model', x=col, hue='family', dodge=False, errorbar='sd', ax=ax, legend=False)
         ax.set_title(label); ax.set_xlabel(''); ax.set_ylabel('')
     fig.suptitle('Cost on this machine (mean ± sd over seeds)')
     fig.tight_layout()
     return fig
 
-
+# %% ../nbs/13a_plots.ipynb #cf0b4a24
 def plot_learning_curves(runs: pd.DataFrame) -> plt.Figure:
     "Test F1 against the number of training sentences, per model: mean over the curve seeds, with their spread (sd)."
     df = _named(runs)
@@ -146,18 +157,7 @@ def plot_learning_curves(runs: pd.DataFrame) -> plt.Figure:
     fig.tight_layout()
     return fig
 
-
-def plot_buckets(df: pd.DataFrame, caption: str) -> plt.Figure:
-    "F1 per bucket (seen/unseen, entity length) and model, mean ± sd over seeds; gold count under each bucket."
-    counts = df.groupby('bucket', sort=True)['gold'].first()
-    d = _named(df).assign(bucket=df['bucket'].map(lambda b: f'{b}\n({counts[b]} gold)'))
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    sns.barplot(d, x='bucket', y='f1', hue='model', errorbar='sd', ax=ax, order=[f'{b}\n({counts[b]} gold)' for b in counts.index])
-    ax.set_ylim(0, 1); ax.set_xlabel(''); ax.set_ylabel('test F1 (strict)'); ax.set_title(caption)
-    fig.tight_layout()
-    return fig
-
-
+# %% ../nbs/13a_plots.ipynb #5d8f27f0
 def plot_error_kinds(kinds: pd.DataFrame) -> plt.Figure:
     "Number of test entities of each kind of outcome per model (mean over seeds)."
     d = _named(kinds)
@@ -168,17 +168,19 @@ def plot_error_kinds(kinds: pd.DataFrame) -> plt.Figure:
     fig.tight_layout()
     return fig
 
-
+# %% ../nbs/13a_plots.ipynb #681f9334
 def plot_type_confusion(cms: dict[str, pd.DataFrame]) -> plt.Figure:
-    "Entity-type confusion heat maps side by side: gold type (rows, 'none' = spurious) against predicted type ('missed')."
-    fig, axes = plt.subplots(1, len(cms), figsize=(6.5 * len(cms), 0.45 * max(len(c) for c in cms.values()) + 2))
+    """Entity-type confusion heat maps side by side: gold type (rows, 'none' = spurious) against predicted type
+    ('missed')."""
+    fig, axes = plt.subplots(1, len(cms),
+                             figsize=(6.5 * len(cms), 0.45 * max(len(c) for c in cms.values()) + 2))
     for ax, (name, cm) in zip(np.atleast_1d(axes), cms.items()):
         sns.heatmap(cm, annot=True, fmt='d', cmap='Reds', cbar=False, ax=ax, annot_kws={'size': 8})
         ax.set_title(f'{title(name)}: entity types (counts)')
     fig.tight_layout()
     return fig
 
-
+# %% ../nbs/13a_plots.ipynb #93dcbdd0
 def plot_tuning_curves(curves: pd.DataFrame) -> plt.Figure:
     "Expected best dev F1 against the number of trials (`12a_tuning`), one line and band per contestant."
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -186,7 +188,8 @@ def plot_tuning_curves(curves: pd.DataFrame) -> plt.Figure:
     for model, g in curves.groupby('model', sort=False):
         ax.plot(g['trials'], g['expected_best_dev_f1'], marker='o', color=palette[model], label=title(model))
         ax.fill_between(g['trials'], g['low'], g['high'], color=palette[model], alpha=0.08)
-        ax.plot(g['trials'], g['low'], ls='--', lw=1, color=palette[model])  # the band's informative edge; the upper one runs high
+        # the band's informative edge; the upper one runs high
+        ax.plot(g['trials'], g['low'], ls='--', lw=1, color=palette[model])
     lo, hi = curves['low'].min(), curves['expected_best_dev_f1'].max()
     ax.set(xlabel='trials (random draws of lr, dropout, batch size)', ylabel='expected best dev F1',
            ylim=(max(0, lo - 0.02), min(1, hi + 0.5 * (hi - lo) + 0.02)), xticks=sorted(curves['trials'].unique()))
@@ -197,13 +200,16 @@ def plot_tuning_curves(curves: pd.DataFrame) -> plt.Figure:
 
 # %% ../nbs/13a_plots.ipynb #f01d6002
 def plot_fold_differences(folds: pd.DataFrame, a: str, b: str) -> plt.Figure:
-    "The test F1 difference b − a on each fold (rows of `stability_table`) with its 95 % bootstrap interval; filled: significant after Holm; dashed: the difference pooled over the rows, weighted by their entities."
+    """The test F1 difference b − a on each fold (rows of `stability_table`) with its 95 % bootstrap interval; filled:
+    significant after Holm; dashed: the difference pooled over the rows, weighted by their entities."""
     d = 100 * folds['delta'].to_numpy()
     y = np.arange(len(folds))
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(folds) + 1.6))
-    ax.errorbar(d, y, xerr=[d - 100 * folds['ci_low'].to_numpy(), 100 * folds['ci_high'].to_numpy() - d], fmt='none', ecolor='grey', lw=1)
+    ax.errorbar(d, y, xerr=[d - 100 * folds['ci_low'].to_numpy(), 100 * folds['ci_high'].to_numpy() - d], fmt='none',
+                ecolor='grey', lw=1)
     significant = (folds['p_holm'] < 0.05).to_numpy()
-    ax.scatter(d[~significant], y[~significant], s=36, facecolors='white', edgecolors='k', zorder=3, label='not significant')
+    ax.scatter(d[~significant], y[~significant], s=36, facecolors='white', edgecolors='k', zorder=3,
+               label='not significant')
     ax.scatter(d[significant], y[significant], s=36, c='k', zorder=3, label='significant (Holm)')
     ax.axvline(0, c='k', lw=0.8)
     ax.axvline(float(np.average(d, weights=folds['entities'])), ls='--', c='C3', lw=1, label='over all folds')
@@ -211,23 +217,27 @@ def plot_fold_differences(folds: pd.DataFrame, a: str, b: str) -> plt.Figure:
     ax.set_yticks(y, [f"fold {f}" + (f", seed {s}" if several else '') for f, s in zip(folds['fold'], folds['seed'])])
     ax.invert_yaxis()
     ax.set_xlabel(f'test F1, {title(b)} − {title(a)} (points)')
-    ax.legend(frameon=False, fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1))  # beside the axes: no fold's dot hidden
+    # beside the axes: no fold's dot hidden
+    ax.legend(frameon=False, fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1))
     ax.set_title('The difference on each fold')
     fig.tight_layout()
     return fig
 
 # %% ../nbs/13a_plots.ipynb #bk100002
 def plot_bucket_differences(table: pd.DataFrame, a: str, b: str) -> plt.Figure:
-    "The F1 difference b − a in each bucket of `bucket_table`, one panel per attribute, with the 95 % bootstrap interval of the tested buckets; filled: significant after Holm; a cross: too few entities to test."
+    """The F1 difference b − a in each bucket of `bucket_table`, one panel per attribute, with the 95 % bootstrap
+    interval of the tested buckets; filled: significant after Holm; a cross: too few entities to test."""
     attrs = list(dict.fromkeys(table['attribute']))
     fig, axes = plt.subplots(2, (len(attrs) + 1) // 2, figsize=(12, 5.2), sharex=True, squeeze=False)
     for ax, attr in zip(axes.flat, attrs):
         t = table[table['attribute'] == attr].reset_index(drop=True)
         d, y, tested = 100 * t['delta'].to_numpy(), np.arange(len(t)), t['p_holm'].notna().to_numpy()
         lo, hi = 100 * t['ci_low'].to_numpy(), 100 * t['ci_high'].to_numpy()
-        ax.errorbar(d[tested], y[tested], xerr=[d[tested] - lo[tested], hi[tested] - d[tested]], fmt='none', ecolor='grey', lw=1)
+        ax.errorbar(d[tested], y[tested], xerr=[d[tested] - lo[tested], hi[tested] - d[tested]], fmt='none',
+                    ecolor='grey', lw=1)
         significant = tested & (t['p_holm'] < 0.05).to_numpy()
-        ax.scatter(d[tested & ~significant], y[tested & ~significant], s=30, facecolors='white', edgecolors='k', zorder=3)
+        ax.scatter(d[tested & ~significant], y[tested & ~significant], s=30, facecolors='white', edgecolors='k',
+                   zorder=3)
         ax.scatter(d[significant], y[significant], s=30, c='k', zorder=3)
         ax.scatter(d[~tested], y[~tested], s=30, marker='x', c='grey', zorder=3)
         ax.axvline(0, c='k', lw=0.8)
@@ -235,19 +245,22 @@ def plot_bucket_differences(table: pd.DataFrame, a: str, b: str) -> plt.Figure:
         ax.invert_yaxis(); ax.set_title(attr, fontsize=10)
     for ax in axes.flat[len(attrs):]: ax.set_visible(False)
     fig.supxlabel(f'test F1 in the bucket, {title(b)} − {title(a)} (points)', fontsize=10)
-    fig.suptitle('Where each is ahead: the difference per bucket (entities in brackets; filled: significant after Holm)')
+    fig.suptitle('Where each is ahead: the difference per bucket '
+                 '(entities in brackets; filled: significant after Holm)')
     fig.tight_layout()
     return fig
 
 # %% ../nbs/13a_plots.ipynb #xt100002
 def plot_bucket_f1(table: pd.DataFrame, model: str) -> plt.Figure:
-    "One model's F1 in each bucket of `bucket_f1_table`, one panel per attribute, with its 95 % bootstrap interval (empty buckets left out)."
+    """One model's F1 in each bucket of `bucket_f1_table`, one panel per attribute, with its 95 % bootstrap interval
+    (empty buckets left out)."""
     attrs = list(dict.fromkeys(table['attribute']))
     fig, axes = plt.subplots(2, (len(attrs) + 1) // 2, figsize=(12, 5.2), sharex=True, squeeze=False)
     for ax, attr in zip(axes.flat, attrs):
         t = table[(table['attribute'] == attr) & table['ci_low'].notna()].reset_index(drop=True)
         f, y = t['f1'].to_numpy(), np.arange(len(t))
-        ax.errorbar(f, y, xerr=[f - t['ci_low'].to_numpy(), t['ci_high'].to_numpy() - f], fmt='o', c='k', ecolor='grey', lw=1, ms=5)
+        ax.errorbar(f, y, xerr=[f - t['ci_low'].to_numpy(), t['ci_high'].to_numpy() - f], fmt='o', c='k',
+                    ecolor='grey', lw=1, ms=5)
         ax.set_yticks(y, [f'{bk} ({n})' for bk, n in zip(t['bucket'], t['entities'])])
         ax.set_xlim(-0.02, 1.02); ax.invert_yaxis(); ax.set_title(attr, fontsize=10)
     for ax in axes.flat[len(attrs):]: ax.set_visible(False)
@@ -256,9 +269,10 @@ def plot_bucket_f1(table: pd.DataFrame, model: str) -> plt.Figure:
     fig.tight_layout()
     return fig
 
-
+# %% ../nbs/13a_plots.ipynb #58aa9b10
 def plot_extra_tests(table: pd.DataFrame, a: str, b: str) -> plt.Figure:
-    "Each contestant's F1 in-domain on the types each extra test keeps and on that test (rows of `extra_test_table`): one panel per extra test, a line per contestant."
+    """Each contestant's F1 in-domain on the types each extra test keeps and on that test (rows of `extra_test_table`):
+    one panel per extra test, a line per contestant."""
     extra = table.index[table['kind'] == 'extra']
     fig, axes = plt.subplots(1, len(extra), figsize=(4.2 * len(extra) + 1.6, 3.6), squeeze=False, sharey=True)
     for ax, i in zip(axes.flat, extra):
@@ -266,7 +280,8 @@ def plot_extra_tests(table: pd.DataFrame, a: str, b: str) -> plt.Figure:
         for k, m in enumerate((a, b)):
             f = [inside[f'f1_{m}'], out[f'f1_{m}']]
             ax.plot([0, 1], f, marker='o', c=f'C{k}', label=title(m))
-            ax.annotate(f"−{100 * (f[0] - f[1]):.1f}", (1, f[1]), xytext=(6, 0), textcoords='offset points', va='center', fontsize=8, color=f'C{k}')
+            ax.annotate(f"−{100 * (f[0] - f[1]):.1f}", (1, f[1]), xytext=(6, 0), textcoords='offset points',
+                        va='center', fontsize=8, color=f'C{k}')
         ax.set_xticks([0, 1], ['in-domain\n(kept types)', out['test set']]); ax.set_xlim(-0.3, 1.45)
         ax.set_title(f"{out['test set']}: {out['entities']:,} entities", fontsize=10)
     axes.flat[0].set_ylabel('entity F1 (strict, micro)')

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
+from fastcore.basics import patch
 
 from .significance import f1_from_counts, sentence_counts
 
@@ -22,26 +23,32 @@ ALPHA, POWER = 0.05, 0.8
 
 
 def z_sum(alpha: float = ALPHA, power: float = POWER) -> float:
-    "Standard errors a true difference must span for a two-sided test at level `alpha` to find it with probability `power`: 2.80 for 0.05 and 0.8."
+    """Standard errors a true difference must span for a two-sided test at level `alpha` to find it with probability
+    `power`: 2.80 for 0.05 and 0.8."""
     return NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
 
-
+# %% ../nbs/10a_power.ipynb #81eea1bc
 @dataclass
 class DetectableDifference:
-    "The smallest difference in F1 a study's paired test detects (at `alpha`, with `power`), from its two sources of noise."
-    test_se: float  # standard error of one seed pair's difference when the test sentences are resampled
+    """The smallest difference in F1 a study's paired test detects (at `alpha`, with `power`), from its two sources of
+    noise."""
+    # standard error of one seed pair's difference when the test sentences are resampled
+    test_se: float
     seed_sd: float | None  # standard deviation of the difference over seed pairs (None: fewer than two seeds)
     seeds: int
     entities: int  # gold entities of the test split
     alpha: float = ALPHA
     power: float = POWER
-    unit: str = 'seed'  # what the spread is over: 'seed' (runs on one split), or 'fold' (runs on the folds of a corpus)
+    # what the spread is over: 'seed' (runs on one split), or 'fold' (runs on the folds of a corpus)
+    unit: str = 'seed'
 
     def at(self, seeds: int | None = None, entities: int | None = None) -> float:
-        "The detectable difference with `seeds` seeds and a test split of `entities` gold entities (the test-set noise scales as 1/√entities)."
+        """The detectable difference with `seeds` seeds and a test split of `entities` gold entities (the test-set noise
+        scales as 1/√entities)."""
         seeds = self.seeds if seeds is None else seeds
         entities = self.entities if entities is None else entities
-        var = self.test_se ** 2 * self.entities / entities + (0.0 if self.seed_sd is None else self.seed_sd ** 2 / seeds)
+        var = (self.test_se ** 2 * self.entities / entities
+               + (0.0 if self.seed_sd is None else self.seed_sd ** 2 / seeds))
         return z_sum(self.alpha, self.power) * math.sqrt(var)
 
     @property
@@ -55,58 +62,77 @@ class DetectableDifference:
     @property
     def seed_floor(self) -> float | None:
         "What the seeds alone cannot see: z · sd_seed / √seeds (None without a spread)."
-        return None if self.seed_sd is None else z_sum(self.alpha, self.power) * self.seed_sd / math.sqrt(self.seeds)
+        return (None if self.seed_sd is None else
+                z_sum(self.alpha, self.power) * self.seed_sd / math.sqrt(self.seeds))
 
-    def seeds_needed(self, difference: float) -> int | None:
-        "Seeds per contestant that make `difference` detectable on this test split; None when none suffice (it is at or below the test-set floor) or the spread is unknown."
-        d, z = abs(difference), z_sum(self.alpha, self.power)
-        if self.seed_sd is None or d <= self.test_floor: return None
-        return max(2, math.ceil(z ** 2 * self.seed_sd ** 2 / (d ** 2 - z ** 2 * self.test_se ** 2)))
-
-    def entities_needed(self, difference: float, seeds: int | None = None) -> int | None:
-        "Gold test entities that make `difference` detectable with these seeds (or `seeds` per contestant); None when none suffice (it is at or below the seed floor)."
-        d, z = abs(difference), z_sum(self.alpha, self.power)
-        rest = d ** 2 / z ** 2 - (0.0 if self.seed_sd is None else self.seed_sd ** 2 / (seeds or self.seeds))
-        if rest <= 0 or d == 0: return None
-        return math.ceil(self.test_se ** 2 * self.entities / rest)
-
-    def in_words(self, observed: float | None = None) -> str:
-        "The floors as a sentence a reader can quote, and (given the observed difference) what it would take to see it."
-        runs, where, larger = (('seeds', 'this test set', 'a larger test set') if self.unit == 'seed' else
-                               ('folds', 'this corpus', 'a larger corpus'))
-        seed_part = (f'the {self.unit} floor unknown (one {self.unit})' if self.seed_floor is None else
-                     "the fold floor 0: the folds' results differ no more than their test sentences' sampling explains"
-                     if self.unit == 'fold' and self.seed_floor == 0 else
-                     f'the {self.unit} floor with {self.seeds} {runs} {100 * self.seed_floor:.1f}')
-        text = (f'differences below {100 * self.value:.1f} F1 points cannot be seen on {where} with these {runs} '
-                f'(α = {self.alpha:g}, power {self.power:.0%}; the test-set floor is {100 * self.test_floor:.1f}, {seed_part})')
-        if observed is None or abs(observed) >= self.value: return text + '.'
-        n, m, d = self.seeds_needed(observed), self.entities_needed(observed), 100 * abs(observed)
-        if self.unit == 'fold' and n is None and self.seed_sd is not None:  # at or below the test-set floor: more folds cannot help
-            corpus = (f'a corpus of about {m:,} entities ({m / self.entities:.0f}× this one) would' if m is not None else
-                      'no corpus of any size would with this spread over folds')
-            return text + f'; the observed {d:.1f} points are below what this corpus can show with any number of folds: {corpus}.'
-        if n is None and m is None and self.seed_sd is not None and observed != 0:  # below both floors: only more of both helps
-            k = next(k for k in (2 ** i * self.seeds for i in range(1, 30)) if self.entities_needed(observed, k) is not None)
-            return text + (f'; the observed {d:.1f} points are below both floors, so neither more {runs} nor {larger} '
-                           f'alone would show them: both together would, e.g. {k} {runs} per contestant and about '
-                           f'{self.entities_needed(observed, k):,} test entities.')
-        seeds = (f'{n} {runs} per contestant' if n is not None else
-                 f'no number of {runs}' if self.seed_sd is not None else f'an unknown number of {runs}')
-        entities = f'about {m:,} test entities' if m is not None else f'no test set of any size with these {runs}'
-        return text + f'; to see the observed {d:.1f} points would take {seeds} with {where}, or {entities}.'
+# %% ../nbs/10a_power.ipynb #5f6f18bc
+@patch
+def seeds_needed(self: DetectableDifference, difference: float) -> int | None:
+    """Seeds per contestant that make `difference` detectable on this test split; None when none suffice (it is at or
+    below the test-set floor) or the spread is unknown."""
+    d, z = abs(difference), z_sum(self.alpha, self.power)
+    if self.seed_sd is None or d <= self.test_floor: return None
+    return max(2, math.ceil(z ** 2 * self.seed_sd ** 2 / (d ** 2 - z ** 2 * self.test_se ** 2)))
 
 
-def detectable_difference(gold: list[list[str]], preds_a: list[list[list[str]]], preds_b: list[list[list[str]]], trials: int = 2000,
-                          seed: int = 0, alpha: float = ALPHA, power: float = POWER) -> DetectableDifference:
-    "The `DetectableDifference` of comparing two contestants' test predictions, one list of predictions per seed pair (paired by position)."
-    if len(preds_a) != len(preds_b) or not preds_a: raise ValueError('expected the same number (>= 1) of seed runs for both contestants')
+@patch
+def entities_needed(self: DetectableDifference, difference: float, seeds: int | None = None) -> int | None:
+    """Gold test entities that make `difference` detectable with these seeds (or `seeds` per contestant); None when none
+    suffice (it is at or below the seed floor)."""
+    d, z = abs(difference), z_sum(self.alpha, self.power)
+    rest = d ** 2 / z ** 2 - (0.0 if self.seed_sd is None else self.seed_sd ** 2 / (seeds or self.seeds))
+    if rest <= 0 or d == 0: return None
+    return math.ceil(self.test_se ** 2 * self.entities / rest)
+
+# %% ../nbs/10a_power.ipynb #678e6a7f
+@patch
+def in_words(self: DetectableDifference, observed: float | None = None) -> str:
+    """The floors as a sentence a reader can quote, and (given the observed difference) what it would take to see
+    it."""
+    runs, where, larger = (('seeds', 'this test set', 'a larger test set') if self.unit == 'seed' else
+                           ('folds', 'this corpus', 'a larger corpus'))
+    seed_part = (f'the {self.unit} floor unknown (one {self.unit})' if self.seed_floor is None else
+                 "the fold floor 0: the folds' results differ no more than their test sentences' sampling explains"
+                 if self.unit == 'fold' and self.seed_floor == 0 else
+                 f'the {self.unit} floor with {self.seeds} {runs} {100 * self.seed_floor:.1f}')
+    text = (f'differences below {100 * self.value:.1f} F1 points cannot be seen on {where} with these {runs} '
+            f'(α = {self.alpha:g}, power {self.power:.0%}; the test-set floor is {100 * self.test_floor:.1f}, '
+            f'{seed_part})')
+    if observed is None or abs(observed) >= self.value: return text + '.'
+    n, m, d = self.seeds_needed(observed), self.entities_needed(observed), 100 * abs(observed)
+    # at or below the test-set floor: more folds cannot help
+    if self.unit == 'fold' and n is None and self.seed_sd is not None:
+        corpus = (f'a corpus of about {m:,} entities ({m / self.entities:.0f}× this one) would' if m is not None else
+                  'no corpus of any size would with this spread over folds')
+        return text + (f'; the observed {d:.1f} points are below what this corpus can show with any number of folds: '
+                       f'{corpus}.')
+    # below both floors: only more of both helps
+    if n is None and m is None and self.seed_sd is not None and observed != 0:
+        k = next(k for k in (2 ** i * self.seeds for i in range(1, 30))
+                 if self.entities_needed(observed, k) is not None)
+        return text + (f'; the observed {d:.1f} points are below both floors, so neither more {runs} nor {larger} '
+                       f'alone would show them: both together would, e.g. {k} {runs} per contestant and about '
+                       f'{self.entities_needed(observed, k):,} test entities.')
+    seeds = (f'{n} {runs} per contestant' if n is not None else
+             f'no number of {runs}' if self.seed_sd is not None else f'an unknown number of {runs}')
+    entities = f'about {m:,} test entities' if m is not None else f'no test set of any size with these {runs}'
+    return text + f'; to see the observed {d:.1f} points would take {seeds} with {where}, or {entities}.'
+
+# %% ../nbs/10a_power.ipynb #16e94a78
+def detectable_difference(gold: list[list[str]], preds_a: list[list[list[str]]], preds_b: list[list[list[str]]],
+                          trials: int = 2000, seed: int = 0, alpha: float = ALPHA,
+                          power: float = POWER) -> DetectableDifference:
+    """The `DetectableDifference` of comparing two contestants' test predictions, one list of predictions per seed pair
+    (paired by position)."""
+    if len(preds_a) != len(preds_b) or not preds_a:
+        raise ValueError('expected the same number (>= 1) of seed runs for both contestants')
     a = [sentence_counts(gold, p).astype(np.float64) for p in preds_a]
     b = [sentence_counts(gold, p).astype(np.float64) for p in preds_b]
     n = len(gold)
     idx = np.random.default_rng(seed).integers(0, n, size=(trials, n))
     weights = np.stack([np.bincount(row, minlength=n) for row in idx]).astype(np.float64)
-    boot = np.stack([f1_from_counts(weights @ cb) - f1_from_counts(weights @ ca) for ca, cb in zip(a, b)], 1)  # (trials, pairs)
+    # (trials, pairs)
+    boot = np.stack([f1_from_counts(weights @ cb) - f1_from_counts(weights @ ca) for ca, cb in zip(a, b)], 1)
     if boot.shape[1] == 1: shared = float(boot[:, 0].var(ddof=1))  # one pair: all its sentence noise (an upper bound)
     else:
         cov = np.cov(boot, rowvar=False)
@@ -115,42 +141,51 @@ def detectable_difference(gold: list[list[str]], preds_a: list[list[list[str]]],
     seed_sd = float(np.std(deltas, ddof=1)) if len(deltas) > 1 else None
     return DetectableDifference(math.sqrt(shared), seed_sd, len(deltas), int(a[0][:, 2].sum()), alpha, power)
 
-
-def fold_detectable_difference(golds: list[list[list[str]]], preds_a: list[list[list[list[str]]]], preds_b: list[list[list[list[str]]]],
-                               trials: int = 2000, seed: int = 0, alpha: float = ALPHA, power: float = POWER) -> DetectableDifference:
-    """The `DetectableDifference` of a cross-validated comparison (see below): `golds[k]` are fold k's test tags, `preds_a[k]` contestant
-    a's predictions of them, one per seed (paired by position with b's). Test noise: that of the difference pooled over every
-    sentence; spread: the fold-to-fold variance of the folds' differences less what each fold's own test noise adds to it."""
-    if not golds or len(golds) != len(preds_a) or len(golds) != len(preds_b): raise ValueError('expected one gold and prediction list per fold')
+# %% ../nbs/10a_power.ipynb #7fb0500d
+def fold_detectable_difference(golds: list[list[list[str]]], preds_a: list[list[list[list[str]]]],
+                               preds_b: list[list[list[list[str]]]], trials: int = 2000, seed: int = 0,
+                               alpha: float = ALPHA, power: float = POWER) -> DetectableDifference:
+    """The `DetectableDifference` of a cross-validated comparison (see below): `golds[k]` are fold k's test tags,
+    `preds_a[k]` contestant a's predictions of them, one per seed (paired by position with b's). Test noise: that of
+    the difference pooled over every sentence; spread: the fold-to-fold variance of the folds' differences less what
+    each fold's own test noise adds to it."""
+    if not golds or len(golds) != len(preds_a) or len(golds) != len(preds_b):
+        raise ValueError('expected one gold and prediction list per fold')
     seeds = len(preds_a[0])
     joined = lambda preds, j: [tags for fold in preds for tags in fold[j]]
     whole = detectable_difference([tags for g in golds for tags in g], [joined(preds_a, j) for j in range(seeds)],
                                   [joined(preds_b, j) for j in range(seeds)], trials, seed, alpha, power)
-    folds = [detectable_difference(g, pa, pb, trials, seed + 1 + k, alpha, power) for k, (g, pa, pb) in enumerate(zip(golds, preds_a, preds_b))]
+    folds = [detectable_difference(g, pa, pb, trials, seed + 1 + k, alpha, power)
+             for k, (g, pa, pb) in enumerate(zip(golds, preds_a, preds_b))]
     deltas = [float(np.mean([f1_from_counts(sentence_counts(g, q).sum(0)) - f1_from_counts(sentence_counts(g, p).sum(0))
                              for p, q in zip(pa, pb)])) for g, pa, pb in zip(golds, preds_a, preds_b)]
-    between = float(np.var(deltas, ddof=1)) - float(np.mean([f.test_se ** 2 for f in folds])) if len(golds) > 1 else None
-    return DetectableDifference(whole.test_se, None if between is None else math.sqrt(max(0.0, between)), len(golds), whole.entities,
-                                alpha, power, unit='fold')
+    between = (float(np.var(deltas, ddof=1)) - float(np.mean([f.test_se ** 2 for f in folds])) if len(golds) > 1
+               else None)
+    return DetectableDifference(whole.test_se, None if between is None else math.sqrt(max(0.0, between)), len(golds),
+                                whole.entities, alpha, power, unit='fold')
 
 # %% ../nbs/10a_power.ipynb #5aef8a39
 def _quantiles(scores: np.ndarray, t: np.ndarray) -> np.ndarray:
-    "The empirical quantile function of `scores` at levels `t` (the smallest score whose share at or below it reaches t)."
+    """The empirical quantile function of `scores` at levels `t` (the smallest score whose share at or below it reaches
+    t)."""
     s = np.sort(np.asarray(scores, dtype=np.float64))
     return s[np.clip(np.ceil(len(s) * t).astype(int) - 1, 0, len(s) - 1)]
 
-
+# %% ../nbs/10a_power.ipynb #6c7bef8e
 def violation_ratio(scores_a, scores_b, dt: float = 0.005) -> float:
-    "ε: the share of the squared distance between the two quantile functions where A's scores are below B's (0: A above everywhere)."
+    """ε: the share of the squared distance between the two quantile functions where A's scores are below B's (0: A
+    above everywhere)."""
     t = np.arange(dt, 1, dt)
     f, g = _quantiles(scores_a, t), _quantiles(scores_b, t)
     total = float(np.sum((g - f) ** 2) * dt)
     if total == 0: return 0.5  # identical distributions: no order either way
     return float(np.sum(np.where(f < g, (g - f) ** 2, 0.0)) * dt / total)
 
-
-def aso(scores_a, scores_b, confidence: float = 0.95, iterations: int = 1000, dt: float = 0.005, seed: int = 0) -> float:
-    "ε_min of Almost Stochastic Order: the upper `confidence` bound of the violation ratio of 'A is better than B' (below 0.2: A is almost stochastically better)."
+# %% ../nbs/10a_power.ipynb #8cb3bcca
+def aso(scores_a, scores_b, confidence: float = 0.95, iterations: int = 1000, dt: float = 0.005,
+        seed: int = 0) -> float:
+    """ε_min of Almost Stochastic Order: the upper `confidence` bound of the violation ratio of 'A is better than B'
+    (below 0.2: A is almost stochastically better)."""
     a, b = np.asarray(scores_a, np.float64), np.asarray(scores_b, np.float64)
     eps = violation_ratio(a, b, dt)
     rng = np.random.default_rng(seed)
@@ -159,11 +194,14 @@ def aso(scores_a, scores_b, confidence: float = 0.95, iterations: int = 1000, dt
     sigma = float(np.std(scale * (boot - eps)))
     return float(np.clip(eps + sigma / scale * NormalDist().inv_cdf(confidence), 0, 1))
 
-
-def aso_in_words(eps_min: float, a: str, b: str, seeds: tuple[int, int], threshold: float = 0.2, unit: str = 'seed') -> str:
-    "What ε_min says, in one sentence; `unit` is what the scores are over ('seed', or 'fold': one run per fold, each scored on its own fold)."
+# %% ../nbs/10a_power.ipynb #036f49da
+def aso_in_words(eps_min: float, a: str, b: str, seeds: tuple[int, int], threshold: float = 0.2,
+                 unit: str = 'seed') -> str:
+    """What ε_min says, in one sentence; `unit` is what the scores are over ('seed', or 'fold': one run per fold, each
+    scored on its own fold)."""
     if eps_min < threshold:
-        verdict = f'{a} is almost stochastically better than {b}: its scores over {unit}s lie above {b}\'s at nearly every quantile'
+        verdict = (f'{a} is almost stochastically better than {b}: its scores over {unit}s lie above {b}\'s '
+                   'at nearly every quantile')
     elif eps_min < 0.5:
         verdict = f'the {unit}s lean towards {a} but do not order the two (ε_min ≥ {threshold})'
     else: verdict = f'the {unit}s do not show {a} to be better than {b}'

@@ -8,10 +8,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .spans import iter_tokens, tokenize  # noqa: F401 -- the one tokenizer: raw text here, span corpora there
+from fastcore.basics import patch
+
+# the one tokenizer: raw text here, span corpora there
+from .spans import iter_tokens, tokenize  # noqa: F401
 from .tags import iob2_spans
+from .evaluation import predict_tags
 from .experiment import load_tagger
-from .learner import predict_tags
 from .machine import use_bf16
 
 # %% auto #0
@@ -22,14 +25,15 @@ _SENTENCE_END = {'.', '!', '?', '…'}
 
 
 def iter_sentences(tokens, max_words: int = 200):
-    "Sentences of a token stream, one at a time: cut after sentence-final punctuation, and into pieces of at most `max_words`."
+    """Sentences of a token stream, one at a time: cut after sentence-final punctuation, and into pieces of
+    at most `max_words`."""
     cur = []
     for tok in tokens:
         cur.append(tok)
         if tok[0] in _SENTENCE_END or len(cur) == max_words: yield cur; cur = []
     if cur: yield cur
 
-
+# %% ../nbs/08_predict.ipynb #6a4543fe
 def split_sentences(tokens: list, max_words: int = 200) -> list[list]:
     "Cut a token list after sentence-final punctuation, and into pieces of at most `max_words`."
     return list(iter_sentences(tokens, max_words))
@@ -48,11 +52,12 @@ class EntitySpan:
 
 LONG_TEXT = 100_000  # characters: a longer text is tagged a chunk of sentences at a time instead of all at once
 
-
+# %% ../nbs/08_predict.ipynb #b4db1f0a
 class Predictor:
     "Tag raw text or tokenised sentences with a trained tagger."
     def __init__(self, tagger, batch_size: int = 32, max_words: int = 200, bf16: bool = False):
-        "`bf16`: predict under bfloat16 autocast where the hardware computes it natively (`use_bf16`); float32 by default."
+        """`bf16`: predict under bfloat16 autocast where the hardware computes it natively (`use_bf16`);
+        float32 by default."""
         self.tagger, self.batch_size, self.max_words = tagger, batch_size, max_words
         self.bf16 = use_bf16(bf16, tagger.device.type, 'prediction')
 
@@ -64,33 +69,13 @@ class Predictor:
     def tag_tokens(self, sentences: list[list[str]]) -> list[list[str]]:
         "IOB2 tags for pre-tokenised sentences; an empty sentence gets no tags."
         for i, s in enumerate(sentences):
-            if isinstance(s, str): raise TypeError(f'sentence {i} is a string; pass a list of tokens, or use predict() for raw text')
+            if isinstance(s, str):
+                raise TypeError(f'sentence {i} is a string; pass a list of tokens, or use predict() for raw text')
         idx = [i for i, s in enumerate(sentences) if len(s)]
         tagged = predict_tags(self.tagger, [list(sentences[i]) for i in idx], self.batch_size, bf16=self.bf16)
         out = [[] for _ in sentences]
         for i, tags in zip(idx, tagged): out[i] = tags
         return out
-
-    def tag_texts(self, texts: list[str]) -> list[list[tuple[list, list[str]]]]:
-        "For each raw text, its sentences as `(tokens with offsets, tags)`; all texts are tagged in shared batches."
-        pieces, owner = [], []
-        for t, text in enumerate(texts):
-            if not isinstance(text, str): raise TypeError(f'text {t} is {type(text).__name__}, not str')
-            for sent in iter_sentences(iter_tokens(text), self.max_words): pieces.append(sent); owner.append(t)
-        tags = self._tag_pieces(pieces)
-        out = [[] for _ in texts]
-        for t, piece, ptags in zip(owner, pieces, tags): out[t].append((piece, ptags))
-        return out
-
-    def iter_tagged(self, text: str, words_per_chunk: int = 50_000):
-        """The sentences of one text as `(tokens with offsets, tags)`, tagged a chunk of sentences at a time (the chunk
-        ends at the sentence that brings it to `words_per_chunk` words): memory follows the chunk, not the text."""
-        if not isinstance(text, str): raise TypeError(f'text is {type(text).__name__}, not str')
-        chunk, words = [], 0
-        for sent in iter_sentences(iter_tokens(text), self.max_words):
-            chunk.append(sent); words += len(sent)
-            if words >= words_per_chunk: yield from zip(chunk, self._tag_pieces(chunk)); chunk, words = [], 0
-        if chunk: yield from zip(chunk, self._tag_pieces(chunk))
 
     def _tag_pieces(self, pieces: list[list]) -> list[list[str]]:
         "Tags of sentences given as tokens with offsets."
@@ -103,21 +88,53 @@ class Predictor:
             start, end = piece[a][1], piece[b - 1][2]
             yield EntitySpan(typ, start, end, text[start:end])
 
-    def iter_spans(self, text: str):
-        "Entity spans of one text, however long, as they are found (see `iter_tagged`)."
-        for piece, tags in self.iter_tagged(text): yield from self._spans(text, piece, tags)
+# %% ../nbs/08_predict.ipynb #8b258978
+@patch
+def tag_texts(self: Predictor, texts: list[str]) -> list[list[tuple[list, list[str]]]]:
+    "For each raw text, its sentences as `(tokens with offsets, tags)`; all texts are tagged in shared batches."
+    pieces, owner = [], []
+    for t, text in enumerate(texts):
+        if not isinstance(text, str): raise TypeError(f'text {t} is {type(text).__name__}, not str')
+        for sent in iter_sentences(iter_tokens(text), self.max_words): pieces.append(sent); owner.append(t)
+    tags = self._tag_pieces(pieces)
+    out = [[] for _ in texts]
+    for t, piece, ptags in zip(owner, pieces, tags): out[t].append((piece, ptags))
+    return out
 
-    def predict_batch(self, texts: list[str]) -> list[list[EntitySpan]]:
-        "Entity spans of each text, with character offsets into that text; short texts share batches, a long one streams."
-        out, short = [None] * len(texts), []
-        for t, text in enumerate(texts):
-            if isinstance(text, str) and len(text) > LONG_TEXT: out[t] = list(self.iter_spans(text))
-            else: short.append(t)
-        for t, sentences in zip(short, self.tag_texts([texts[t] for t in short])):
-            out[t] = [s for piece, tags in sentences for s in self._spans(texts[t], piece, tags)]
-        return out
+# %% ../nbs/08_predict.ipynb #c8c47c86
+@patch
+def iter_tagged(self: Predictor, text: str, words_per_chunk: int = 50_000):
+    """The sentences of one text as `(tokens with offsets, tags)`, tagged a chunk of sentences at a time (the chunk
+    ends at the sentence that brings it to `words_per_chunk` words): memory follows the chunk, not the text."""
+    if not isinstance(text, str): raise TypeError(f'text is {type(text).__name__}, not str')
+    chunk, words = [], 0
+    for sent in iter_sentences(iter_tokens(text), self.max_words):
+        chunk.append(sent); words += len(sent)
+        if words >= words_per_chunk: yield from zip(chunk, self._tag_pieces(chunk)); chunk, words = [], 0
+    if chunk: yield from zip(chunk, self._tag_pieces(chunk))
 
-    def predict(self, text: str | list[str]) -> list[EntitySpan] | list[tuple[str, int, int]]:
-        "Spans of one raw text, or `(type, first_word, end_word)` spans of one pre-tokenised sentence."
-        if isinstance(text, str): return self.predict_batch([text])[0]
-        return iob2_spans(self.tag_tokens([list(text)])[0])
+
+@patch
+def iter_spans(self: Predictor, text: str):
+    "Entity spans of one text, however long, as they are found (see `iter_tagged`)."
+    for piece, tags in self.iter_tagged(text): yield from self._spans(text, piece, tags)
+
+# %% ../nbs/08_predict.ipynb #cb0bd643
+@patch
+def predict_batch(self: Predictor, texts: list[str]) -> list[list[EntitySpan]]:
+    """Entity spans of each text, with character offsets into that text; short texts share batches,
+    a long one streams."""
+    out, short = [None] * len(texts), []
+    for t, text in enumerate(texts):
+        if isinstance(text, str) and len(text) > LONG_TEXT: out[t] = list(self.iter_spans(text))
+        else: short.append(t)
+    for t, sentences in zip(short, self.tag_texts([texts[t] for t in short])):
+        out[t] = [s for piece, tags in sentences for s in self._spans(texts[t], piece, tags)]
+    return out
+
+
+@patch
+def predict(self: Predictor, text: str | list[str]) -> list[EntitySpan] | list[tuple[str, int, int]]:
+    "Spans of one raw text, or `(type, first_word, end_word)` spans of one pre-tokenised sentence."
+    if isinstance(text, str): return self.predict_batch([text])[0]
+    return iob2_spans(self.tag_tokens([list(text)])[0])

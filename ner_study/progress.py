@@ -13,11 +13,13 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from fastcore.basics import patch
+
 from .costs import run_record, schedule
 from .files import WriterLock
 from .metrics import RunMetrics
 from .plan import StudyPlan, _planned_runs, _stage_pair, duration
-from .study import is_finished
+from .run_folders import is_finished
 
 # %% auto #0
 __all__ = ['with_chosen_pair', 'StudyProgress', 'watch']
@@ -37,72 +39,9 @@ def _epochs_done(run_dir: Path) -> int:
     except (OSError, ValueError): return 0
 
 
-def with_chosen_pair(plan: StudyPlan) -> StudyPlan:
-    "Once fold 1's runs are finished, `plan` with the runs of folds 2-K of the pair they chose (before, the pair was expected)."
-    cfg = plan.config
-    if plan.pair_known or any(not is_finished(r.run_dir) for r in plan.runs if r.stage == 0): return plan
-    pair, known = _stage_pair(cfg, plan.corpora, cfg.plan(len(plan.corpora[0].train)))
-    second = _planned_runs(cfg, plan.corpora, cfg.fold_plan(list(pair)) if cfg.n_folds > 1 else [], 1, plan.rates, plan.made_at)
-    return replace(plan, runs=[r for r in plan.runs if r.stage == 0] + second, pair=pair, pair_known=known)
-
-
-@dataclass
-class StudyProgress:
-    "How far a planned study is: runs done of all, the ones training now, elapsed and remaining time."
-    plan: StudyPlan
-    started: float = field(default_factory=time.time)
-    first_run_at: float | None = None      # when the first run of the plan was seen training (or finished)
-    training_done_at: float | None = None  # when every run of the plan was seen finished
-    walls: dict = field(default_factory=dict, repr=False)  # finished runs' wall times, read once (status is asked every 2 s)
-
-    def wall(self, run) -> float | None:
-        "The measured wall time of `run` once it has finished (`_wall`), read from its folder the first time only."
-        if run.name not in self.walls:
-            seconds = _wall(run.run_dir)
-            if seconds is None: return None
-            self.walls[run.name] = seconds
-        return self.walls[run.name]
-
-    def status(self) -> dict:
-        "A snapshot: done, total, the runs training now (name, seconds, epochs done), elapsed and estimated remaining seconds."
-        self.plan = with_chosen_pair(self.plan)
-        now = time.time()
-        pending = [r for r in self.plan.to_train if not is_finished(r.run_dir)]
-        done = len(self.plan.to_train) - len(pending)
-        training = []
-        for r in pending:
-            since = _since(r.run_dir)
-            if since is not None: training.append((r, max(0.0, now - since), _epochs_done(r.run_dir)))
-        training.sort(key=lambda t: -t[1])
-        if self.first_run_at is None and (training or done):
-            self.first_run_at = min([now - s for _, s, _ in training] or [now])
-        finished = [r for r in self.plan.to_train if r not in pending]
-        actual = [(r, self.wall(r)) for r in finished]
-        actual = [(r, w) for r, w in actual if w]
-        ratio = min(2.0, max(0.5, sum(w for _, w in actual) / sum(r.seconds for r, _ in actual))) if actual else 1.0
-        in_training = {r.name for r, _, _ in training}
-        busy = [max(ratio * r.seconds - spent, 0.05 * r.seconds) for r, spent, _ in training]
-        rest = lambda stage: [ratio * r.seconds for r in pending if r.stage == stage and r.name not in in_training]
-        first_open = any(r.stage == 0 for r in pending)
-        left = (schedule(rest(0), self.plan.config.workers, busy) + schedule(rest(1), self.plan.config.workers) if first_open else
-                schedule(rest(1), self.plan.config.workers, busy))
-        if not pending and self.training_done_at is None: self.training_done_at = now
-        report_left = self.plan.report_seconds - (now - self.training_done_at if self.training_done_at else 0)
-        return {'done': done, 'total': len(self.plan.to_train), 'training': [(r, s, e) for r, s, e in training],
-                'elapsed': now - self.started, 'remaining': max(0.0, left) + max(0.0, report_left), 'pending': len(pending)}
-
-    def line(self) -> str:
-        "The status as one line for a terminal."
-        s = self.status()
-        head = f"[{s['done']}/{s['total']} runs] {_clock(s['elapsed'])} elapsed, about {duration(s['remaining'])} left"
-        if not s['total']: return f"nothing to train; {_clock(s['elapsed'])} elapsed, about {duration(s['remaining'])} left · testing, tables, figures, report"
-        if not s['pending']: return head + ' · training done; testing, tables, figures, report'
-        now = ', '.join(f'{r.name} (epoch {min(e + 1, r.epochs)}/{r.epochs}, {_clock(t)})' for r, t, e in s['training'])
-        return head + (f' · training: {now}' if now else ' · starting')
-
-
 def _wall(run_dir: Path) -> float | None:
-    "A finished run's measured wall time: `wall.json` where the study wrote it, else its epochs' and evaluation's seconds."
+    """A finished run's measured wall time: `wall.json` where the study wrote it, else its epochs' and evaluation's
+    seconds."""
     r = run_record(run_dir)
     if r is None: return None
     return r['wall'] or r['epoch_seconds']
@@ -112,8 +51,84 @@ def _clock(seconds: float) -> str:
     s = int(seconds)
     return f'{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}' if s >= 3600 else f'{s // 60}:{s % 60:02d}'
 
+# %% ../nbs/12h_progress.ipynb #321e5924
+def with_chosen_pair(plan: StudyPlan) -> StudyPlan:
+    """Once fold 1's runs are finished, `plan` with the runs of folds 2-K of the pair they chose (before, the pair was
+    expected)."""
+    cfg = plan.config
+    if plan.pair_known or any(not is_finished(r.run_dir) for r in plan.runs if r.stage == 0): return plan
+    pair, known = _stage_pair(cfg, plan.corpora, cfg.plan(len(plan.corpora[0].train)))
+    second = _planned_runs(cfg, plan.corpora, cfg.fold_plan(list(pair)) if cfg.n_folds > 1 else [], 1, plan.rates,
+                           plan.made_at)
+    return replace(plan, runs=[r for r in plan.runs if r.stage == 0] + second, pair=pair, pair_known=known)
+
+# %% ../nbs/12h_progress.ipynb #78eaf550
+@dataclass
+class StudyProgress:
+    "How far a planned study is: runs done of all, the ones training now, elapsed and remaining time."
+    plan: StudyPlan
+    started: float = field(default_factory=time.time)
+    first_run_at: float | None = None      # when the first run of the plan was seen training (or finished)
+    training_done_at: float | None = None  # when every run of the plan was seen finished
+    # finished runs' wall times, read once (status is asked every 2 s)
+    walls: dict = field(default_factory=dict, repr=False)
+
+    def wall(self, run) -> float | None:
+        "The measured wall time of `run` once it has finished (`_wall`), read from its folder the first time only."
+        if run.name not in self.walls:
+            seconds = _wall(run.run_dir)
+            if seconds is None: return None
+            self.walls[run.name] = seconds
+        return self.walls[run.name]
+
+# %% ../nbs/12h_progress.ipynb #f878c886
+@patch
+def status(self: StudyProgress) -> dict:
+    """A snapshot: done, total, the runs training now (name, seconds, epochs done), elapsed and estimated remaining
+    seconds."""
+    self.plan = with_chosen_pair(self.plan)
+    now = time.time()
+    pending = [r for r in self.plan.to_train if not is_finished(r.run_dir)]
+    done = len(self.plan.to_train) - len(pending)
+    training = []
+    for r in pending:
+        since = _since(r.run_dir)
+        if since is not None: training.append((r, max(0.0, now - since), _epochs_done(r.run_dir)))
+    training.sort(key=lambda t: -t[1])
+    if self.first_run_at is None and (training or done):
+        self.first_run_at = min([now - s for _, s, _ in training] or [now])
+    finished = [r for r in self.plan.to_train if r not in pending]
+    actual = [(r, self.wall(r)) for r in finished]
+    actual = [(r, w) for r, w in actual if w]
+    ratio = min(2.0, max(0.5, sum(w for _, w in actual) / sum(r.seconds for r, _ in actual))) if actual else 1.0
+    in_training = {r.name for r, _, _ in training}
+    busy = [max(ratio * r.seconds - spent, 0.05 * r.seconds) for r, spent, _ in training]
+    rest = lambda stage: [ratio * r.seconds for r in pending if r.stage == stage and r.name not in in_training]
+    first_open = any(r.stage == 0 for r in pending)
+    left = (schedule(rest(0), self.plan.config.workers, busy) + schedule(rest(1), self.plan.config.workers)
+            if first_open else schedule(rest(1), self.plan.config.workers, busy))
+    if not pending and self.training_done_at is None: self.training_done_at = now
+    report_left = self.plan.report_seconds - (now - self.training_done_at if self.training_done_at else 0)
+    return {'done': done, 'total': len(self.plan.to_train), 'training': [(r, s, e) for r, s, e in training],
+            'elapsed': now - self.started, 'remaining': max(0.0, left) + max(0.0, report_left),
+            'pending': len(pending)}
+
+# %% ../nbs/12h_progress.ipynb #c685df37
+@patch
+def line(self: StudyProgress) -> str:
+    "The status as one line for a terminal."
+    s = self.status()
+    head = f"[{s['done']}/{s['total']} runs] {_clock(s['elapsed'])} elapsed, about {duration(s['remaining'])} left"
+    if not s['total']:
+        return (f"nothing to train; {_clock(s['elapsed'])} elapsed, about {duration(s['remaining'])} left · testing, "
+                "tables, figures, report")
+    if not s['pending']: return head + ' · training done; testing, tables, figures, report'
+    now = ', '.join(f'{r.name} (epoch {min(e + 1, r.epochs)}/{r.epochs}, {_clock(t)})' for r, t, e in s['training'])
+    return head + (f' · training: {now}' if now else ' · starting')
+
 # %% ../nbs/12h_progress.ipynb #c278c520
-def watch(progress: StudyProgress, stop: threading.Event, stream=None, every: float = 2.0, log_every: float = 300.0) -> None:
+def watch(progress: StudyProgress, stop: threading.Event, stream=None, every: float = 2.0,
+          log_every: float = 300.0) -> None:
     "Show `progress` on `stream` (stderr) until `stop` is set."
     stream = stream or sys.stderr
     tty = hasattr(stream, 'isatty') and stream.isatty()
@@ -124,8 +139,8 @@ def watch(progress: StudyProgress, stop: threading.Event, stream=None, every: fl
             if r.name not in seen and is_finished(r.run_dir):
                 seen.add(r.name)
                 m = RunMetrics.read(r.run_dir)
-                text = (f"  done: {r.name}: dev F1 {m.dev.f1:.3f}, {m.epochs_trained} epoch{'s' * (m.epochs_trained != 1)}, "
-                        f"{duration(progress.wall(r) or 0)}")
+                text = (f"  done: {r.name}: dev F1 {m.dev.f1:.3f}, {m.epochs_trained} "
+                        f"epoch{'s' * (m.epochs_trained != 1)}, {duration(progress.wall(r) or 0)}")
                 stream.write(('\r\x1b[K' if tty else '') + text + '\n'); width = 0
         line = progress.line()
         if tty:

@@ -23,26 +23,28 @@ __all__ = ['FIGURES', 'TOLERANCE_SDS', 'REFERENCE_PARAMS', 'REFERENCE_SETS', 'SP
 
 # %% ../nbs/14_reproduce.ipynb #bbdf8a27
 FIGURES = {'test_f1': 'test F1', 'dev_f1': 'dev F1', 'token_accuracy': 'test token accuracy'}
-TOLERANCE_SDS = 3  # elsewhere a figure may differ by this many standard deviations of the difference of two seeds
+# elsewhere a figure may differ by this many standard deviations of the difference of two seeds
+TOLERANCE_SDS = 3
 
-
+# %% ../nbs/14_reproduce.ipynb #33bea6d7
 def run_figures(metrics: RunMetrics) -> dict:
     "The figures of one finished run that the check compares."
     return {'test_f1': metrics.test.f1, 'dev_f1': metrics.dev.f1, 'token_accuracy': metrics.test.token_accuracy}
 
-
+# %% ../nbs/14_reproduce.ipynb #3b1e2626
 def default_reference() -> Path:
     "The committed reference: reference/wnut16.json of the repository this package was installed from."
     import ner_study
     return Path(ner_study.__file__).resolve().parents[1] / 'reference' / 'wnut16.json'
 
 # %% ../nbs/14_reproduce.ipynb #b816aadc
-REFERENCE_PARAMS = {'corpus': 'wnut16', 'split_seed': 13, 'epochs': None, 'max_train_sentences': 0, 'encoder': 'minilm', 'folds': 8}
+REFERENCE_PARAMS = {'corpus': 'wnut16', 'split_seed': 13, 'epochs': None, 'max_train_sentences': 0, 'encoder': 'minilm',
+                    'folds': 8}
 REFERENCE_SETS = {'headline': [('lstm', 42, 0), ('bert', 42, 0)],
                   'folds': [(m, 42 + k, k) for m in ('lstm', 'bert') for k in range(8)]}
 SPREAD_SET = 'folds'  # the set whose runs give each contestant's spread
 
-
+# %% ../nbs/14_reproduce.ipynb #fc8ea008
 def _run(entry) -> tuple[str, int, int]:
     "A reference's run as (model, seed, fold); a run without a fold (a reference on one split) tests on fold 0."
     return (entry[0], entry[1], entry[2] if len(entry) > 2 else 0) if isinstance(entry, (list, tuple)) else \
@@ -50,29 +52,33 @@ def _run(entry) -> tuple[str, int, int]:
 
 # %% ../nbs/14_reproduce.ipynb #f84a101d
 def _study(params: dict, output_dir: str) -> StudyConfig:
-    return StudyConfig(corpus=params['corpus'], split_seed=params['split_seed'], epochs=params['epochs'], folds=params.get('folds', 1),
-                       max_train_sentences=params['max_train_sentences'], encoder=params['encoder'], output_dir=output_dir)
+    return StudyConfig(corpus=params['corpus'], split_seed=params['split_seed'], epochs=params['epochs'],
+                       folds=params.get('folds', 1), max_train_sentences=params['max_train_sentences'],
+                       encoder=params['encoder'], output_dir=output_dir)
 
-
+# %% ../nbs/14_reproduce.ipynb #209219ac
 def train_runs(study: StudyConfig, runs: list[tuple[str, int, int]], retrain: bool = False, progress: bool = True,
                workers: Workers | None = None) -> dict[tuple[str, int, int], RunMetrics]:
-    "Train (each in a fresh process, on `workers`: default `study.engine()`) or read the finished runs `(model, seed, fold)` of `study`: {run: metrics}."
+    """Train (each in a fresh process, on `workers`: default `study.make_workers()`) or read the finished runs
+    `(model, seed, fold)` of `study`: {run: metrics}."""
     corpora = study.fold_corpora(load_corpus(CorpusSpec(study.corpus, split_seed=study.split_seed)))
     exps = {run: (study.experiment(run[0], run[1], fold=run[2]), corpora[run[2]]) for run in map(_run, runs)}
-    train_missing({f'{m} seed {s} fold {k + 1}': (exp, exp.run_dir(c)) for (m, s, k), (exp, c) in exps.items()}, workers or study.engine(),
-                  retrain, progress, what='runs')
+    train_missing({f'{m} seed {s} fold {k + 1}': (exp, exp.run_dir(c)) for (m, s, k), (exp, c) in exps.items()},
+                  workers or study.make_workers(), retrain, progress, what='runs')
     return {run: finished_run(exp.run_dir(c))[0] for run, (exp, c) in exps.items()}
 
-
+# %% ../nbs/14_reproduce.ipynb #c425545e
 def write_reference(path: str | Path, params: dict, sets: dict[str, list[tuple[str, int, int]]], spread_set: str,
                     output_dir: str = 'runs', command: str = '', progress: bool = True) -> dict:
-    "Train or read every run of `sets` (`params`: corpus, split_seed, epochs, max_train_sentences, encoder, folds), each contestant's spread from its runs in `sets[spread_set]`; write the reference JSON to `path`."
+    """Train or read every run of `sets` (`params`: corpus, split_seed, epochs, max_train_sentences, encoder, folds),
+    each contestant's spread from its runs in `sets[spread_set]`; write the reference JSON to `path`."""
     study = _study(params, output_dir)
     needed = sorted({_run(r) for runs in sets.values() for r in runs})
     metrics = train_runs(study, needed, progress=progress)
     prints = {json.dumps(m.numerics, sort_keys=True) for m in metrics.values()}
-    if len(prints) != 1: raise ValueError(f'the runs of a reference must come from one machine and one set of libraries (one '
-                                          f'numerics fingerprint); these have {len(prints)}')
+    if len(prints) != 1:
+        raise ValueError(f'the runs of a reference must come from one machine and one set of libraries (one '
+                         f'numerics fingerprint); these have {len(prints)}')
     spread = {}
     for model in sorted({m for m, _, _ in needed}):
         spread_runs = [r for r in map(_run, sets[spread_set]) if r[0] == model]
@@ -81,13 +87,14 @@ def write_reference(path: str | Path, params: dict, sets: dict[str, list[tuple[s
                          'sd': {k: float(pd.Series(v).std(ddof=1)) for k, v in values.items()}}
     m0 = next(iter(metrics.values()))
     corpus = load_corpus(CorpusSpec(study.corpus, split_seed=study.split_seed))
-    ref = {'about': 'figures of the runs behind the README, the numerics they were made with, and the spread of each contestant '
-                    'over seeds; ner-study reproduce compares a retrained set with them',
+    ref = {'about': 'figures of the runs behind the README, the numerics they were made with, and the spread of each '
+                    'contestant over seeds; ner-study reproduce compares a retrained set with them',
            'command': command, 'params': params, 'corpus_fingerprint': corpus.fingerprint(),
            'numerics': m0.numerics, 'environment': {k: m0.environment.get(k) for k in ('cpu', 'platform')},
            'sets': {name: [list(_run(r)) for r in runs] for name, runs in sets.items()},
-           'runs': [{'model': m, 'seed': s, 'fold': k, 'config_hash': metrics[m, s, k].config_hash, **run_figures(metrics[m, s, k]),
-                     'numerics': metrics[m, s, k].numerics, 'train_seconds': metrics[m, s, k].train_seconds} for m, s, k in needed],
+           'runs': [{'model': m, 'seed': s, 'fold': k, 'config_hash': metrics[m, s, k].config_hash,
+                     **run_figures(metrics[m, s, k]), 'numerics': metrics[m, s, k].numerics,
+                     'train_seconds': metrics[m, s, k].train_seconds} for m, s, k in needed],
            'spread': spread}
     write_json_atomic(path, ref)
     return ref
@@ -102,14 +109,17 @@ def numerics_differences(reference: dict, here: dict) -> list[str]:
             else: out[prefix + k] = v
         return out
     a, b = flat(reference), flat(here)
-    return [f'{k}: {a.get(k, "unset")} (reference) vs {b.get(k, "unset")} (here)' for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    return [f'{k}: {a.get(k, "unset")} (reference) vs {b.get(k, "unset")} (here)'
+            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
-
+# %% ../nbs/14_reproduce.ipynb #0ac2f322
 def compare_figures(reference: dict, set_name: str, metrics: dict) -> tuple[pd.DataFrame, list[str]]:
-    "The check's table for set `set_name` given the new runs' `metrics` {(model, seed, fold): metrics}, and the numerics differences (none: exact)."
+    """The check's table for set `set_name` given the new runs' `metrics` {(model, seed, fold): metrics},
+    and the numerics differences (none: exact)."""
     runs = [_run(r) for r in reference['sets'][set_name]]
     ref = {_run(r): r for r in reference['runs']}
-    moved = [r for r in runs if metrics[r].numerics != ref[r]['numerics']]  # each run against its own reference fingerprint
+    # each run against its own reference fingerprint
+    moved = [r for r in runs if metrics[r].numerics != ref[r]['numerics']]
     differences = numerics_differences(ref[moved[0]]['numerics'], metrics[moved[0]].numerics) if moved else []
     rows = []
     def row(name, ref_value, now, model, key, n):
@@ -125,18 +135,20 @@ def compare_figures(reference: dict, set_name: str, metrics: dict) -> tuple[pd.D
     for model in dict.fromkeys(m for m, _, _ in runs):
         mine = [r for r in runs if r[0] == model]
         if len(mine) < 2: continue
-        what = f'folds {",".join(str(k + 1) for _, _, k in mine)}' if folded else f'seeds {",".join(str(s) for _, s, _ in mine)}'
+        what = (f'folds {",".join(str(k + 1) for _, _, k in mine)}' if folded
+                else f'seeds {",".join(str(s) for _, s, _ in mine)}')
         for key, label in FIGURES.items():
             mean = lambda values: sum(values) / len(values)
-            row(f'{model} mean of {what} {label}', mean([ref[r][key] for r in mine]), mean([run_figures(metrics[r])[key] for r in mine]),
-                model, key, len(mine))
+            row(f'{model} mean of {what} {label}', mean([ref[r][key] for r in mine]),
+                mean([run_figures(metrics[r])[key] for r in mine]), model, key, len(mine))
     return pd.DataFrame(rows), differences
 
-
+# %% ../nbs/14_reproduce.ipynb #6679032d
 def format_table(table: pd.DataFrame, exact: bool) -> str:
     "The table as text, one row per figure: reference, now, difference, tolerance ('exact' where it is zero), within."
     show = pd.DataFrame({'figure': table['figure'], 'reference': table['reference'].map('{:.4f}'.format),
-                         'now': table['now'].map('{:.4f}'.format), 'difference': table['difference'].map('{:+.4f}'.format),
+                         'now': table['now'].map('{:.4f}'.format),
+                         'difference': table['difference'].map('{:+.4f}'.format),
                          'tolerance': ['exact' if exact else f'±{t:.4f}' for t in table['tolerance']],
                          'within': table['within'].map({True: 'yes', False: 'NO'})})
     return show.to_string(index=False)
@@ -144,7 +156,8 @@ def format_table(table: pd.DataFrame, exact: bool) -> str:
 # %% ../nbs/14_reproduce.ipynb #d5974c43
 def reproduce(reference: dict, set_name: str = 'headline', output_dir: str = 'runs/reproduce', progress: bool = True,
               log=print, workers: int = 1) -> tuple[pd.DataFrame, list[str]]:
-    "Retrain set `set_name` of `reference` in `output_dir`, `workers` runs at a time, and compare its figures: the table and the numerics differences (none: exact)."
+    """Retrain set `set_name` of `reference` in `output_dir`, `workers` runs at a time, and compare its figures:
+    the table and the numerics differences (none: exact)."""
     if set_name not in reference['sets']:
         raise ValueError(f"set {set_name!r} is not in the reference; its sets: {', '.join(reference['sets'])}")
     study = _study(reference['params'], output_dir)
@@ -157,11 +170,14 @@ def reproduce(reference: dict, set_name: str = 'headline', output_dir: str = 'ru
     for model, seed, fold in runs:
         here = study.experiment(model, seed, fold=fold).config_hash()
         if here != ref[model, seed, fold]['config_hash']:
-            raise ValueError(f"{model} seed {seed}: its configuration has changed since the reference was made (hash {here} here, "
-                             f"{ref[model, seed, fold]['config_hash']} in the reference): write a new reference (make reference)")
+            raise ValueError(f"{model} seed {seed}: its configuration has changed since the reference was made "
+                             f"(hash {here} here, {ref[model, seed, fold]['config_hash']} in the reference): "
+                             "write a new reference (make reference)")
     minutes = sum(ref[r]['train_seconds'] for r in runs) / 60
-    log(f"retraining {len(runs)} runs of {study.corpus} ({', '.join(f'{m} seed {s}' + (f' fold {k + 1}' if study.n_folds > 1 else '') for m, s, k in runs)}) in {output_dir}: "
+    names = ', '.join(f'{m} seed {s}' + (f' fold {k + 1}' if study.n_folds > 1 else '') for m, s, k in runs)
+    log(f"retraining {len(runs)} runs of {study.corpus} ({names}) in {output_dir}: "
         f"their training took {minutes:.0f} min on the reference machine ({reference['environment']['cpu']})")
     # every run computes with the reference's thread count, however many train at a time
-    engine = Workers(workers, threads=int(reference['numerics']['threads']), folder=f'{output_dir}/jobs')
-    return compare_figures(reference, set_name, train_runs(study, runs, retrain=True, progress=progress, workers=engine))
+    pool = Workers(workers, threads=int(reference['numerics']['threads']), folder=f'{output_dir}/jobs')
+    return compare_figures(reference, set_name,
+                           train_runs(study, runs, retrain=True, progress=progress, workers=pool))

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 # %% auto #0
-__all__ = ['strict_spans', 'sentence_counts', 'f1_from_counts', 'at_shuffle_floor', 'PairedTest', 'approximate_randomization',
-           'bootstrap_interval', 'counts_test', 'paired_test', 'holm']
+__all__ = ['strict_spans', 'sentence_counts', 'f1_from_counts', 'at_shuffle_floor', 'p_text', 'interval_text', 'PairedTest',
+           'approximate_randomization', 'bootstrap_interval', 'counts_test', 'paired_test', 'holm']
 
 # %% ../nbs/10_significance.ipynb #4fa32461
 def strict_spans(tags: list[str]) -> set[tuple[str, int, int]]:
@@ -25,7 +25,7 @@ def strict_spans(tags: list[str]) -> set[tuple[str, int, int]]:
         if prefix == 'B': start, typ = i, t
     return spans
 
-
+# %% ../nbs/10_significance.ipynb #5cc8c012
 def sentence_counts(gold: list[list[str]], pred: list[list[str]]) -> np.ndarray:
     "Array of shape (sentences, 3): correct, predicted and gold entities of each sentence (strict IOB2)."
     if len(gold) != len(pred): raise ValueError(f'{len(gold)} gold sentences but {len(pred)} predicted')
@@ -35,19 +35,33 @@ def sentence_counts(gold: list[list[str]], pred: list[list[str]]) -> np.ndarray:
         out[i] = len(gs & ps), len(ps), len(gs)
     return out
 
-
+# %% ../nbs/10_significance.ipynb #a25bd77b
 def f1_from_counts(counts: np.ndarray) -> np.ndarray:
-    "Micro F1 from summed counts; `counts` is (..., 3) with the last axis correct/predicted/gold. 0 when there is nothing."
+    """Micro F1 from summed counts; `counts` is (..., 3) with the last axis correct/predicted/gold. 0 when there is
+    nothing."""
     c = np.asarray(counts, dtype=np.float64)
     denom = c[..., 1] + c[..., 2]
     return np.divide(2 * c[..., 0], denom, out=np.zeros_like(denom), where=denom > 0)
 
-# %% ../nbs/10_significance.ipynb #d46f472a
+# %% ../nbs/10_significance.ipynb #c5e62d92
 def at_shuffle_floor(p_value: float, trials: int) -> bool:
-    "Whether an approximate-randomisation p-value is the smallest its `trials` shuffles can give, 1/(trials + 1): no shuffle reached the observed difference, so the p-value is a bound (say p < 2/trials)."
+    """Whether an approximate-randomisation p-value is the smallest its `trials` shuffles can give, 1/(trials + 1): no
+    shuffle reached the observed difference, so the p-value is a bound (say p < 2/trials)."""
     return p_value <= 1 / (trials + 1) + 1e-15
 
+# %% ../nbs/10_significance.ipynb #5da5163d
+def p_text(p_value: float, trials: int, bare: bool = False) -> str:
+    """An approximate-randomisation p-value as the reports write it: 'p = 0.012' (two significant digits), or at the
+    shuffle floor the bound 'p < 0.0002' (2/`trials`); `bare`: without the 'p' ('0.012', '< 0.0002'), for a table."""
+    if at_shuffle_floor(p_value, trials): return f"{'' if bare else 'p '}< {2 / trials:.1g}"
+    return f'{p_value:.2g}' if bare else f'p = {p_value:.2g}'
 
+# %% ../nbs/10_significance.ipynb #f3cf8afb
+def interval_text(low: float, high: float) -> str:
+    "An interval of F1 scores or their differences (fractions) in signed F1 points, as reports say it: '[+1.2, +3.4]'."
+    return f'[{100 * low:+.1f}, {100 * high:+.1f}]'
+
+# %% ../nbs/10_significance.ipynb #d46f472a
 @dataclass
 class PairedTest:
     "Result of comparing system b with system a on the same sentences."
@@ -64,22 +78,25 @@ class PairedTest:
         "The result as a sentence a reader can quote."
         better, worse = (b, a) if self.delta >= 0 else (a, b)
         f_better, f_worse = max(self.f1_a, self.f1_b), min(self.f1_a, self.f1_b)
-        at_floor = at_shuffle_floor(self.p_value, self.trials)
-        how_often = (f'in fewer than 1 of {self.trials:,} shuffles' if at_floor else f'in {self.p_value:.1%} of shuffles')
-        p = f'p < {2 / self.trials:.1g}' if at_floor else f'p = {self.p_value:.3g}'
+        how_often = (f'in fewer than 1 of {self.trials:,} shuffles' if at_shuffle_floor(self.p_value, self.trials)
+                     else f'in {self.p_value:.1%} of shuffles')
         verdict = (f'significant at the {alpha:.0%} level' if self.p_value < alpha else
                    f'not significant at the {alpha:.0%} level: this test set does not show which tagger is better')
-        return (f'{better} is ahead of {worse} by {abs(self.delta) * 100:.1f} F1 points ({f_better:.3f} vs {f_worse:.3f}; '
-                f'95 % bootstrap interval of {b} − {a}: [{self.ci_low * 100:+.1f}, {self.ci_high * 100:+.1f}] points). '
-                f'If the two were equally good, swapping their outputs sentence by sentence would give a difference this '
-                f'large {how_often} ({p}, approximate randomisation over {self.n_sentences} sentences): {verdict}.')
+        return (f'{better} is ahead of {worse} by {abs(self.delta) * 100:.1f} F1 points '
+                f'({f_better:.3f} vs {f_worse:.3f}; 95 % bootstrap interval of {b} − {a}: '
+                f'{interval_text(self.ci_low, self.ci_high)} points). If the two were equally good, swapping their '
+                f'outputs sentence by sentence would give a difference this large {how_often} '
+                f'({p_text(self.p_value, self.trials)}, approximate randomisation over '
+                f'{self.n_sentences} sentences): {verdict}.')
 
-
+# %% ../nbs/10_significance.ipynb #4d5ee42c
 def approximate_randomization(a: np.ndarray, b: np.ndarray, trials: int = 10_000, seed: int = 0,
                               exact_below: int = 16) -> float:
-    "Two-sided p-value of F1(b) − F1(a) by swapping each sentence's outputs with probability ½; exact enumeration for few sentences."
+    """Two-sided p-value of F1(b) − F1(a) by swapping each sentence's outputs with probability ½; exact enumeration for
+    few sentences."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.shape != b.shape or a.ndim != 2 or a.shape[1] != 3: raise ValueError('expected two (sentences, 3) count arrays of one shape')
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] != 3:
+        raise ValueError('expected two (sentences, 3) count arrays of one shape')
     observed = abs(f1_from_counts(b.sum(0)) - f1_from_counts(a.sum(0)))
     n = len(a)
     if n <= exact_below:  # all 2**n assignments: the exact permutation p-value
@@ -93,8 +110,9 @@ def approximate_randomization(a: np.ndarray, b: np.ndarray, trials: int = 10_000
     hits = int((shuffled >= observed - 1e-12).sum())
     return hits / len(swaps) if n <= exact_below else (hits + 1) / (trials + 1)
 
-
-def bootstrap_interval(a: np.ndarray, b: np.ndarray, trials: int = 10_000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+# %% ../nbs/10_significance.ipynb #73598851
+def bootstrap_interval(a: np.ndarray, b: np.ndarray, trials: int = 10_000, seed: int = 0,
+                       level: float = 0.95) -> tuple[float, float]:
     "Paired bootstrap over sentences: the `level` percentile interval of F1(b) − F1(a)."
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     idx = np.random.default_rng(seed).integers(0, len(a), size=(trials, len(a)))
@@ -103,21 +121,25 @@ def bootstrap_interval(a: np.ndarray, b: np.ndarray, trials: int = 10_000, seed:
     lo, hi = np.quantile(deltas, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
 
-
+# %% ../nbs/10_significance.ipynb #6f7aabe7
 def counts_test(a: np.ndarray, b: np.ndarray, trials: int = 10_000, seed: int = 0) -> PairedTest:
-    "The paired test of two systems' per-sentence counts (`sentence_counts`, or those of a subset of the entities): F1 of each, the difference, its p-value and 95 % interval."
+    """The paired test of two systems' per-sentence counts (`sentence_counts`, or those of a subset of the entities):
+    F1 of each, the difference, its p-value and 95 % interval."""
     fa, fb = float(f1_from_counts(a.sum(0))), float(f1_from_counts(b.sum(0)))
     lo, hi = bootstrap_interval(a, b, trials, seed)
     return PairedTest(fa, fb, fb - fa, approximate_randomization(a, b, trials, seed), lo, hi, len(a), trials)
 
-
-def paired_test(gold: list[list[str]], pred_a: list[list[str]], pred_b: list[list[str]], trials: int = 10_000, seed: int = 0) -> PairedTest:
-    "Compare two systems' predictions of the same gold sentences: F1 of each, the difference, its p-value and 95 % interval."
+# %% ../nbs/10_significance.ipynb #d3a9a396
+def paired_test(gold: list[list[str]], pred_a: list[list[str]], pred_b: list[list[str]], trials: int = 10_000,
+                seed: int = 0) -> PairedTest:
+    """Compare two systems' predictions of the same gold sentences: F1 of each, the difference, its p-value and 95 %
+    interval."""
     return counts_test(sentence_counts(gold, pred_a), sentence_counts(gold, pred_b), trials, seed)
 
 # %% ../nbs/10_significance.ipynb #b0c1d202
 def holm(p_values) -> np.ndarray:
-    "Holm's step-down adjustment of `p_values` (family-wise error over all of them): the k-th smallest times (n − k + 1), kept monotone, at most 1."
+    """Holm's step-down adjustment of `p_values` (family-wise error over all of them): the k-th smallest times
+    (n − k + 1), kept monotone, at most 1."""
     p = np.asarray(p_values, dtype=float)
     order = np.argsort(p, kind='stable')
     adjusted = np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]).clip(max=1.0)

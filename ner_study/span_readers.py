@@ -5,18 +5,16 @@
 # %% ../nbs/00ac_span_readers.ipynb #49946e60
 from __future__ import annotations
 
-import ast
 import csv
 import json
 from pathlib import Path
 
 from .spans import CorpusError, Document, Span, SpanReading, document_sentences, in_code_points
-from .tags import Sentence, split_tag
+from .tags import Sentence
 
 # %% auto #0
 __all__ = ['SPAN_FORMATS', 'FORMAT_NAMES', 'read_label_studio', 'read_label_studio_min', 'read_doccano', 'read_spacy_jsonl',
-           'read_brat', 'read_token_table', 'is_brat_folder', 'sniff_format', 'read_documents', 'tagged_documents',
-           'read_span_corpus']
+           'read_brat', 'is_brat_folder', 'sniff_format', 'read_documents', 'tagged_documents', 'read_span_corpus']
 
 # %% ../nbs/00ac_span_readers.ipynb #879ca6f9
 def _json_lines(path: Path):
@@ -25,7 +23,8 @@ def _json_lines(path: Path):
         for lineno, line in enumerate(f, 1):
             if not line.strip(): continue
             try: yield lineno, json.loads(line)
-            except json.JSONDecodeError as e: raise CorpusError(f'{path}:{lineno}: not JSON ({e.msg} at column {e.colno})') from None
+            except json.JSONDecodeError as e:
+                raise CorpusError(f'{path}:{lineno}: not JSON ({e.msg} at column {e.colno})') from None
 
 
 def _json_file(path: Path):
@@ -40,8 +39,13 @@ def _first_char(path: Path) -> str:
     return head.decode('utf-8', errors='replace').lstrip('\ufeff \t\r\n')[:1]
 
 
+def _is_parquet(path: Path) -> bool:
+    with open(path, 'rb') as f: return f.read(4) == b'PAR1'
+
+# %% ../nbs/00ac_span_readers.ipynb #7e8091ae
 def _offset(value, where: str, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int): raise CorpusError(f'{where}: {what} {value!r}: expected a character offset')
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CorpusError(f'{where}: {what} {value!r}: expected a character offset')
     return value
 
 
@@ -57,11 +61,13 @@ def _task_text(data: dict, to_name: str | None, where: str) -> str:
     for key in (to_name, 'text'):
         if key in texts: return texts[key]
     if len(texts) == 1: return next(iter(texts.values()))
-    raise CorpusError(f'{where}: which field of "data" holds the text? its results name {to_name!r}; its text fields: {sorted(texts)}')
+    raise CorpusError(f'{where}: which field of "data" holds the text? its results name {to_name!r}; '
+                      f'its text fields: {sorted(texts)}')
 
 # %% ../nbs/00ac_span_readers.ipynb #9487262a
 def read_label_studio(path: Path, tasks: list, reading: SpanReading) -> list[Document]:
-    "Documents of a Label Studio JSON export: each task's first annotation that was not cancelled, its `labels` results."
+    """Documents of a Label Studio JSON export: each task's first annotation that was not cancelled, its `labels`
+    results."""
     docs, several = [], 0
     for i, task in enumerate(tasks):
         where = f'{path} task {task.get("id", i + 1) if isinstance(task, dict) else i + 1}'
@@ -81,15 +87,18 @@ def read_label_studio(path: Path, tasks: list, reading: SpanReading) -> list[Doc
             labels = v['labels'] if isinstance(v['labels'], list) else [v['labels']]
             if not labels: reading.ignore('results without a label'); continue
             if len(labels) > 1: reading.ignore('second labels of one span', len(labels) - 1)
-            spans.append(Span(_offset(v['start'], at, 'start'), _offset(v.get('end'), at, 'end'), _label(labels[0], at)))
+            spans.append(Span(_offset(v['start'], at, 'start'), _offset(v.get('end'), at, 'end'),
+                              _label(labels[0], at)))
             stored.append(v.get('text') if isinstance(v.get('text'), str) else None)
             to_name = to_name or r.get('to_name')
         doc = Document(where, _task_text(task['data'], to_name, where), spans)
         docs.append(in_code_points(doc, stored, 'code points', reading))
-    if several: reading.notes.append(f'{several:,} tasks hold several annotations (annotators): the first not cancelled is used.')
+    if several:
+        reading.notes.append(f'{several:,} tasks hold several annotations (annotators): '
+                             'the first not cancelled is used.')
     return docs
 
-
+# %% ../nbs/00ac_span_readers.ipynb #2192821e
 _MIN_META = ('id', 'annotator', 'annotation_id', 'created_at', 'updated_at', 'lead_time', 'agreement')
 
 
@@ -99,9 +108,11 @@ def read_label_studio_min(path: Path, rows: list, reading: SpanReading) -> list[
     for i, row in enumerate(rows):
         where = f'{path} task {row.get("id", i + 1) if isinstance(row, dict) else i + 1}'
         if not isinstance(row, dict): raise CorpusError(f'{where}: expected a record, got {str(row)[:80]!r}')
-        if 'id' in row and row['id'] in seen: several += 1; continue  # one record per annotation: a task's first is used
+        # one record per annotation: a task's first is used
+        if 'id' in row and row['id'] in seen: several += 1; continue
         seen.add(row.get('id', object()))
-        fields = [k for k, v in row.items() if isinstance(v, list) and v and all(isinstance(x, dict) and 'start' in x for x in v)]
+        fields = [k for k, v in row.items()
+                  if isinstance(v, list) and v and all(isinstance(x, dict) and 'start' in x for x in v)]
         texts = {k: v for k, v in row.items() if isinstance(v, str) and k not in _MIN_META}
         if not fields and 'annotation_id' not in row: reading.skip('tasks not annotated'); continue
         text = texts.get('text') if 'text' in texts else max(texts.values(), key=len, default=None)
@@ -111,16 +122,19 @@ def read_label_studio_min(path: Path, rows: list, reading: SpanReading) -> list[
             labels = x.get('labels', x.get('label'))
             labels = labels if isinstance(labels, list) else [labels]
             if len(labels) > 1: reading.ignore('second labels of one span', len(labels) - 1)
-            spans.append(Span(_offset(x['start'], where, 'start'), _offset(x.get('end'), where, 'end'), _label(labels[0] if labels else None, where)))
+            spans.append(Span(_offset(x['start'], where, 'start'), _offset(x.get('end'), where, 'end'),
+                              _label(labels[0] if labels else None, where)))
             stored.append(x.get('text') if isinstance(x.get('text'), str) else None)
         docs.append(in_code_points(Document(where, text, spans), stored, 'code points', reading))
-    if several: reading.notes.append(f'{several:,} further annotations of tasks already read (a record per annotator) are left out: '
-                                     "each task's first is used.")
+    if several:
+        reading.notes.append(f'{several:,} further annotations of tasks already read (a record per annotator) are left '
+                             "out: each task's first is used.")
     return docs
 
 # %% ../nbs/00ac_span_readers.ipynb #1ac17772
 def read_doccano(path: Path, reading: SpanReading, unit: str = 'UTF-16 code units') -> list[Document]:
-    "Documents of a Doccano JSON Lines export: `text` (or `data`) and `label`/`labels` as `[start, end, label]` or `entities` as dicts."
+    """Documents of a Doccano JSON Lines export: `text` (or `data`) and `label`/`labels` as `[start, end, label]` or
+    `entities` as dicts."""
     docs = []
     for lineno, obj in _json_lines(path):
         where = f'{path}:{lineno}'
@@ -132,9 +146,12 @@ def read_doccano(path: Path, reading: SpanReading, unit: str = 'UTF-16 code unit
         spans = []
         for item in items:
             if isinstance(item, (list, tuple)) and len(item) == 3: s, e, lab = item
-            elif isinstance(item, dict): s, e, lab = (item.get('start_offset', item.get('start')), item.get('end_offset', item.get('end')),
-                                                      item.get('label'))
-            else: raise CorpusError(f'{where}: label {item!r}: expected [start, end, label] or {{"start_offset", "end_offset", "label"}}')
+            elif isinstance(item, dict):
+                s, e, lab = (item.get('start_offset', item.get('start')), item.get('end_offset', item.get('end')),
+                             item.get('label'))
+            else:
+                raise CorpusError(f'{where}: label {item!r}: expected [start, end, label] or '
+                                  '{"start_offset", "end_offset", "label"}')
             spans.append(Span(_offset(s, where, 'start'), _offset(e, where, 'end'), _label(lab, where)))
         docs.append(in_code_points(Document(where, text, spans), [None] * len(spans), unit, reading))
     return docs
@@ -144,42 +161,55 @@ def _token_offsets(text: str, tokens: list, where: str) -> list[tuple[int, int]]
     "The `(start, end)` of spaCy/Prodigy token dicts: their own offsets, or found in order in the text."
     out, at = [], 0
     for t in tokens:
-        if not isinstance(t, dict) or not isinstance(t.get('text', ''), str): raise CorpusError(f'{where}: token {t!r}: expected a token object')
+        if not isinstance(t, dict) or not isinstance(t.get('text', ''), str):
+            raise CorpusError(f'{where}: token {t!r}: expected a token object')
         if isinstance(t.get('start'), int) and isinstance(t.get('end'), int): a, b = t['start'], t['end']
         else:
             a = text.find(t['text'], at)
             if a < 0: raise CorpusError(f'{where}: token {t["text"]!r} is not in the text after character {at}')
             b = a + len(t['text'])
-        if not 0 <= a < b <= len(text): raise CorpusError(f'{where}: token {t.get("text")!r} at {a}-{b} lies outside the text')
+        if not 0 <= a < b <= len(text):
+            raise CorpusError(f'{where}: token {t.get("text")!r} at {a}-{b} lies outside the text')
         out.append((a, b)); at = b
     return out
 
-
+# %% ../nbs/00ac_span_readers.ipynb #2c11a16a
 def read_spacy_jsonl(path: Path, reading: SpanReading) -> list[Document]:
-    "Documents of spaCy / Prodigy JSON Lines: `text`, `spans` (character offsets, or token indices), `tokens` where given; rejected and ignored answers left out."
+    """Documents of spaCy / Prodigy JSON Lines: `text`, `spans` (character offsets, or token indices), `tokens` where
+    given; rejected and ignored answers left out."""
     docs = []
     for lineno, obj in _json_lines(path):
         where = f'{path}:{lineno}'
-        if not isinstance(obj, dict) or not isinstance(obj.get('text'), str): raise CorpusError(f'{where}: expected an object with "text"')
+        if not isinstance(obj, dict) or not isinstance(obj.get('text'), str):
+            raise CorpusError(f'{where}: expected an object with "text"')
         answer = obj.get('answer', 'accept')
-        if answer != 'accept': reading.skip(f'{answer} answers' if answer in ('reject', 'ignore') else f'answer {answer!r}'); continue
-        if 'spans' not in obj and 'answer' not in obj: reading.skip('lines not annotated (no spans, no answer)'); continue
-        words = _token_offsets(obj['text'], obj['tokens'], where) if isinstance(obj.get('tokens'), list) and obj['tokens'] else None
+        if answer != 'accept':
+            reading.skip(f'{answer} answers' if answer in ('reject', 'ignore') else f'answer {answer!r}'); continue
+        if 'spans' not in obj and 'answer' not in obj:
+            reading.skip('lines not annotated (no spans, no answer)'); continue
+        given = isinstance(obj.get('tokens'), list) and obj['tokens']
+        words = _token_offsets(obj['text'], obj['tokens'], where) if given else None
         spans = []
-        for s in obj.get('spans') or []:  # an accepted line without spans: Prodigy's way of saying it holds no entity
-            if not isinstance(s, dict): raise CorpusError(f'{where}: span {s!r}: expected an object with start, end and label')
+        # an accepted line without spans: Prodigy's way of saying it holds no entity
+        for s in obj.get('spans') or []:
+            if not isinstance(s, dict):
+                raise CorpusError(f'{where}: span {s!r}: expected an object with start, end and label')
             if 'start' not in s and words and 'token_start' in s:
                 s = {**s, 'start': words[s['token_start']][0], 'end': words[s['token_end']][1]}
-            spans.append(Span(_offset(s.get('start'), where, 'start'), _offset(s.get('end'), where, 'end'), _label(s.get('label'), where)))
-        docs.append(in_code_points(Document(where, obj['text'], spans, words), [None] * len(spans), 'code points', reading))
+            spans.append(Span(_offset(s.get('start'), where, 'start'), _offset(s.get('end'), where, 'end'),
+                              _label(s.get('label'), where)))
+        doc = Document(where, obj['text'], spans, words)
+        docs.append(in_code_points(doc, [None] * len(spans), 'code points', reading))
     return docs
 
 # %% ../nbs/00ac_span_readers.ipynb #9938fd77
-_BRAT_OTHER = {'A': 'attributes', 'M': 'attributes', 'N': 'normalizations', '#': 'notes', 'R': 'relations', 'E': 'events', '*': 'equivalences'}
+_BRAT_OTHER = {'A': 'attributes', 'M': 'attributes', 'N': 'normalizations', '#': 'notes', 'R': 'relations',
+               'E': 'events', '*': 'equivalences'}
 
 
 def read_brat(folder: Path, reading: SpanReading) -> list[Document]:
-    "Documents of a brat standoff folder: each `.ann` with its `.txt`; `T` lines are spans (discontinuous ones: see below), other lines counted."
+    """Documents of a brat standoff folder: each `.ann` with its `.txt`; `T` lines are spans (discontinuous ones: see
+    below), other lines counted."""
     docs = []
     anns = sorted(Path(folder).rglob('*.ann'))
     if not anns: raise CorpusError(f'{folder}: no brat .ann files')
@@ -193,11 +223,14 @@ def read_brat(folder: Path, reading: SpanReading) -> list[Document]:
             where = f'{ann}:{lineno}'
             if line[0] == 'T':
                 parts = line.split('\t')
-                if len(parts) < 2 or ' ' not in parts[1]: raise CorpusError(f'{where}: expected "T<n><TAB><label> <start> <end><TAB><text>", got {line[:80]!r}')
+                if len(parts) < 2 or ' ' not in parts[1]:
+                    raise CorpusError(f'{where}: expected "T<n><TAB><label> <start> <end><TAB><text>", '
+                                      f'got {line[:80]!r}')
                 label, _, ranges = parts[1].partition(' ')
+                bad = f'{where}: offsets {ranges!r}: expected "<start> <end>[;<start> <end>...]"'
                 try: frags = [tuple(int(x) for x in r.split()) for r in ranges.split(';')]
-                except ValueError: raise CorpusError(f'{where}: offsets {ranges!r}: expected "<start> <end>[;<start> <end>...]"') from None
-                if any(len(f) != 2 for f in frags): raise CorpusError(f'{where}: offsets {ranges!r}: expected "<start> <end>[;<start> <end>...]"')
+                except ValueError: raise CorpusError(bad) from None
+                if any(len(f) != 2 for f in frags): raise CorpusError(bad)
                 frags.sort()
                 gaps = [text[a[1]:b[0]] for a, b in zip(frags, frags[1:])]
                 span = Span(frags[0][0], frags[-1][1], _label(label, where))
@@ -208,107 +241,41 @@ def read_brat(folder: Path, reading: SpanReading) -> list[Document]:
                 spans.append(span); stored.append(parts[2] if len(parts) > 2 and len(frags) == 1 else None)
             elif line[0] in _BRAT_OTHER: reading.ignore(_BRAT_OTHER[line[0]])
             else: raise CorpusError(f'{where}: not a brat annotation line (T, A, M, N, R, E, * or #): {line[:80]!r}')
-        docs.append(in_code_points(Document(str(ann.relative_to(folder).with_suffix('')), text, spans), stored, 'code points', reading))
+        doc = Document(str(ann.relative_to(folder).with_suffix('')), text, spans)
+        docs.append(in_code_points(doc, stored, 'code points', reading))
     return docs
-
-# %% ../nbs/00ac_span_readers.ipynb #aaa4720e
-def _is_parquet(path: Path) -> bool:
-    with open(path, 'rb') as f: return f.read(4) == b'PAR1'
-
-
-def _class_names(features: dict) -> list[str] | None:
-    "The tag names of a Hugging Face `features` description (its ClassLabel), under `ner_tags`, `tags` or `labels`."
-    for col in ('ner_tags', 'tags', 'labels'):
-        names = (features.get(col) or {}).get('feature', {}).get('names')
-        if names: return names
-    return None
-
-
-def _tag_names(path: Path) -> list[str] | None:
-    "Tag names for numeric tags: the Parquet file's Hugging Face metadata, else `dataset_info.json` or `labels.txt` beside it."
-    if _is_parquet(path):
-        import pyarrow.parquet as pq
-        meta = (pq.read_schema(path).metadata or {}).get(b'huggingface')
-        names = _class_names(json.loads(meta).get('info', {}).get('features', {})) if meta else None
-        if names: return names
-    info, labels = path.parent / 'dataset_info.json', path.parent / 'labels.txt'
-    if info.is_file():
-        names = _class_names(json.loads(info.read_text(encoding='utf-8')).get('features', {}))
-        if names: return names
-    if labels.is_file(): return [l.strip() for l in labels.read_text(encoding='utf-8').splitlines() if l.strip()]
-    return None
-
-
-def _rows(path: Path):
-    "(where, row) of a JSON Lines, JSON array, Parquet or CSV table (Parquet told by its bytes, CSV by its name)."
-    if _is_parquet(path):
-        import pyarrow.parquet as pq
-        for i, row in enumerate(pq.read_table(path).to_pylist()): yield f'{path} row {i + 1}', row
-    elif path.suffix.lower() == '.csv':
-        with open(path, encoding='utf-8-sig', newline='') as f:
-            reader = csv.DictReader(f)
-            for row in reader: yield f'{path}:{reader.line_num}', row
-    elif _first_char(path) == '[':
-        for i, row in enumerate(_json_file(path)): yield f'{path} row {i + 1}', row
-    else: yield from ((f'{path}:{n}', o) for n, o in _json_lines(path))
-
-
-def _as_list(value, where: str, what: str) -> list:
-    if isinstance(value, str):  # a CSV cell: a JSON or Python list
-        try: value = json.loads(value)
-        except json.JSONDecodeError:
-            try: value = ast.literal_eval(value)
-            except (ValueError, SyntaxError): raise CorpusError(f'{where}: {what} {value[:60]!r}: expected a list') from None
-    if hasattr(value, 'tolist'): value = value.tolist()
-    if not isinstance(value, (list, tuple)): raise CorpusError(f'{where}: {what} {str(value)[:60]!r}: expected a list')
-    return list(value)
-
-
-def read_token_table(path: Path) -> list[tuple[list[str], list[str]]]:
-    "Words and tags of a table with `tokens` and `ner_tags` (or `tags`) columns: JSON Lines, a JSON array, Parquet or CSV; tags as names, or as ids with the names given (`_tag_names`)."
-    out, names = [], None
-    for where, row in _rows(Path(path)):
-        if not isinstance(row, dict) or 'tokens' not in row: raise CorpusError(f'{where}: expected "tokens" and "ner_tags" columns, got {sorted(row) if isinstance(row, dict) else row!r}')
-        col = next((c for c in ('ner_tags', 'tags', 'labels') if c in row), None)
-        if col is None: raise CorpusError(f'{where}: expected a "ner_tags" column beside "tokens", got {sorted(row)}')
-        tokens, tags = _as_list(row['tokens'], where, 'tokens'), _as_list(row[col], where, col)
-        if len(tokens) != len(tags): raise CorpusError(f'{where}: {len(tokens)} tokens but {len(tags)} tags')
-        if any(isinstance(t, int) and not isinstance(t, bool) for t in tags):
-            names = names or _tag_names(Path(path))
-            if names is None: raise CorpusError(f'{where}: tags are ids, and no names are given: put them in labels.txt beside the file, one per line in id order')
-            try: tags = [names[t] if isinstance(t, int) else t for t in tags]
-            except IndexError: raise CorpusError(f'{where}: a tag id in {tags} has no name ({len(names)} names given)') from None
-        for t in tags:
-            try: split_tag(t)
-            except (ValueError, AttributeError, TypeError): raise CorpusError(f'{where}: bad tag {t!r}: expected \'O\' or B-/I-/E-/S- (or L-/U-) followed by a type') from None
-        out.append(([str(t) for t in tokens], list(tags)))
-    return out
 
 # %% ../nbs/00ac_span_readers.ipynb #eb75a3b1
 SPAN_FORMATS = ('label-studio', 'label-studio-min', 'doccano', 'spacy', 'brat')
 FORMAT_NAMES = {'conll': 'CoNLL columns', 'kaggle-csv': 'Kaggle NER CSV', 'tokens': 'tokens and ner_tags table',
-                'label-studio': 'Label Studio JSON', 'label-studio-min': 'Label Studio JSON-MIN', 'doccano': 'Doccano JSONL',
-                'spacy': 'spaCy / Prodigy JSONL', 'brat': 'brat standoff'}
+                'label-studio': 'Label Studio JSON', 'label-studio-min': 'Label Studio JSON-MIN',
+                'doccano': 'Doccano JSONL', 'spacy': 'spaCy / Prodigy JSONL', 'brat': 'brat standoff'}
 
 
 def _record_format(rec, where: str) -> str:
     "The format of one JSON record, by its keys."
     if not isinstance(rec, dict): raise CorpusError(f'{where}: a JSON shape ner-study does not read: {str(rec)[:80]!r}')
-    if 'data' in rec and isinstance(rec['data'], dict) or 'annotations' in rec or 'completions' in rec: return 'label-studio'
-    if 'tokens' in rec and any(k in rec for k in ('ner_tags', 'tags')) and not isinstance((rec['tokens'] or [None])[0], dict): return 'tokens'
+    if 'data' in rec and isinstance(rec['data'], dict) or 'annotations' in rec or 'completions' in rec:
+        return 'label-studio'
+    if ('tokens' in rec and any(k in rec for k in ('ner_tags', 'tags'))
+            and not isinstance((rec['tokens'] or [None])[0], dict)):
+        return 'tokens'
     if 'spans' in rec or 'answer' in rec or '_input_hash' in rec or isinstance(rec.get('tokens'), list): return 'spacy'
-    if any(isinstance(v, list) and v and isinstance(v[0], dict) and 'start' in v[0] for v in rec.values()) or 'annotation_id' in rec:
+    if (any(isinstance(v, list) and v and isinstance(v[0], dict) and 'start' in v[0] for v in rec.values())
+            or 'annotation_id' in rec):
         return 'label-studio-min'  # the spans under the labelling field's name, as {start, end, text, labels}
-    if any(k in rec for k in ('label', 'labels', 'entities')) and isinstance(rec.get('text', rec.get('data')), str): return 'doccano'
-    raise CorpusError(f'{where}: a JSON shape ner-study does not read (keys: {", ".join(sorted(rec)) or "none"}); it reads Label Studio '
-                      'exports (JSON, JSON-MIN), Doccano and spaCy/Prodigy JSON Lines, and tables of "tokens" and "ner_tags"')
+    if any(k in rec for k in ('label', 'labels', 'entities')) and isinstance(rec.get('text', rec.get('data')), str):
+        return 'doccano'
+    raise CorpusError(f'{where}: a JSON shape ner-study does not read (keys: {", ".join(sorted(rec)) or "none"}); '
+                      'it reads Label Studio exports (JSON, JSON-MIN), Doccano and spaCy/Prodigy JSON Lines, '
+                      'and tables of "tokens" and "ner_tags"')
 
-
+# %% ../nbs/00ac_span_readers.ipynb #392c48ce
 def is_brat_folder(path: Path) -> bool:
     "Whether `path` is a folder of brat `.ann` files (itself, not its subfolders: those are a corpus's splits)."
     return Path(path).is_dir() and any(Path(path).glob('*.ann'))
 
-
+# %% ../nbs/00ac_span_readers.ipynb #299ce40f
 def sniff_format(path: str | Path) -> str:
     "The format of the corpus file or folder `path`, told by its content: one of `FORMAT_NAMES`."
     path = Path(path)
@@ -347,8 +314,9 @@ def read_documents(path: str | Path, fmt: str | None = None) -> tuple[list[Docum
     else: raise CorpusError(f'{path}: {FORMAT_NAMES.get(fmt, fmt)} holds no character spans')
     return docs, reading
 
-
-def tagged_documents(docs: list[Document], reading: SpanReading) -> list[tuple[Document, list[Sentence], list[list[tuple[int, int]]]]]:
+# %% ../nbs/00ac_span_readers.ipynb #137af2bd
+def tagged_documents(docs: list[Document], reading: SpanReading
+                     ) -> list[tuple[Document, list[Sentence], list[list[tuple[int, int]]]]]:
     "Each document with its sentences and their words' offsets (`document_sentences`), as `write_documents` takes them."
     out = []
     for doc in docs:
@@ -356,9 +324,10 @@ def tagged_documents(docs: list[Document], reading: SpanReading) -> list[tuple[D
         out.append((doc, [s for s, _ in pairs], [o for _, o in pairs]))
     return out
 
-
+# %% ../nbs/00ac_span_readers.ipynb #f1c77a7f
 def read_span_corpus(path: str | Path, fmt: str | None = None) -> tuple[list[Sentence], list[int], SpanReading]:
     "The sentences of a span file or brat folder, the document of each (numbered from 0), and what reading did."
     docs, reading = read_documents(path, fmt)
     tagged = tagged_documents(docs, reading)
-    return [s for _, sents, _ in tagged for s in sents], [d for d, (_, sents, _) in enumerate(tagged) for _ in sents], reading
+    return ([s for _, sents, _ in tagged for s in sents],
+            [d for d, (_, sents, _) in enumerate(tagged) for _ in sents], reading)

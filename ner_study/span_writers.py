@@ -28,12 +28,12 @@ def tagged_document(id: str, sentences: list[Sentence]) -> tuple[Document, list[
         offsets.append(words)
     return Document(id, text, words=[w for ws in offsets for w in ws]), offsets
 
-
+# %% ../nbs/00ad_span_writers.ipynb #600c5f18
 def entity_spans(sentences: list[Sentence], offsets: list[list[tuple[int, int]]]) -> list[Span]:
     "The spans of the IOB2 tags of `sentences`, in the character offsets of their words."
     return [Span(ws[a][0], ws[b - 1][1], typ) for s, ws in zip(sentences, offsets) for typ, a, b in iob2_spans(s.tags)]
 
-
+# %% ../nbs/00ad_span_writers.ipynb #767161b9
 def _utf16_of(text: str):
     "The UTF-16 offset of each code point offset of `text` (the inverse of `offset_map`), as a function."
     m = offset_map(text, utf16=True)
@@ -49,7 +49,7 @@ def conll_text(sentences: list[Sentence]) -> str:
     "CoNLL columns: word, tab, tag; a blank line after each sentence (a tag may hold spaces: the tab separates)."
     return ''.join(''.join(f'{w}\t{t}\n' for w, t in zip(s.tokens, s.tags)) + '\n' for s in sentences)
 
-
+# %% ../nbs/00ad_span_writers.ipynb #0e85204a
 def _write_text(path: Path, text: str) -> None:
     "Write `text` to `path` as UTF-8, exactly (no newline translation), through a temporary file renamed over it."
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,44 +57,50 @@ def _write_text(path: Path, text: str) -> None:
     tmp.write_text(text, encoding='utf-8', newline='')
     os.replace(tmp, path)
 
-
+# %% ../nbs/00ad_span_writers.ipynb #57d11cfd
 def documents_text(docs: list[tuple[Document, list[Sentence], list[list[tuple[int, int]]]]], fmt: str,
                    model_version: str | None = None) -> str:
-    "Tagged documents `(document, sentences, word offsets)` as the text of a file in `fmt` (any of `WRITE_FORMATS` but brat); with `model_version`, as predictions."
-    if fmt not in WRITE_FORMATS or fmt == 'brat': raise CorpusError(f'format {fmt!r}: expected one of {", ".join(WRITE_FORMATS[:-1])}')
+    """Tagged documents `(document, sentences, word offsets)` as the text of a file in `fmt` (any of `WRITE_FORMATS`
+    but brat); with `model_version`, as predictions."""
+    if fmt not in WRITE_FORMATS or fmt == 'brat':
+        raise CorpusError(f'format {fmt!r}: expected one of {", ".join(WRITE_FORMATS[:-1])}')
     if fmt == 'conll': return conll_text([s for _, sents, _ in docs for s in sents])
     records = []
     for i, (doc, sents, offs) in enumerate(docs):
         spans, t = entity_spans(sents, offs), doc.text
         if fmt == 'label-studio':  # code points, as Label Studio has stored them since 2022 (older versions: UTF-16)
             result = [{'id': f'e{j + 1}', 'from_name': 'label', 'to_name': 'text', 'type': 'labels',
-                       'value': {'start': s.start, 'end': s.end, 'text': t[s.start:s.end], 'labels': [s.label]}} for j, s in enumerate(spans)]
+                       'value': {'start': s.start, 'end': s.end, 'text': t[s.start:s.end], 'labels': [s.label]}}
+                      for j, s in enumerate(spans)]
             records.append({'id': i + 1, 'data': {'text': t},
-                            **({'predictions': [{'model_version': model_version, 'result': result}]} if model_version else
-                               {'annotations': [{'result': result}]})})
+                            **({'predictions': [{'model_version': model_version, 'result': result}]}
+                               if model_version else {'annotations': [{'result': result}]})})
         elif fmt == 'doccano':  # UTF-16 code units, as its browser front end counts
             u16 = _utf16_of(t)
             records.append({'id': i + 1, 'text': t, 'label': [[u16(s.start), u16(s.end), s.label] for s in spans]})
         else:
             words = [w for ws in offs for w in ws]
             first = {w[0]: k for k, w in enumerate(words)}; last = {w[1]: k for k, w in enumerate(words)}
-            records.append({'text': t, 'tokens': [{'text': t[a:b], 'start': a, 'end': b, 'id': k, 'ws': b < len(t) and t[b].isspace()}
-                                                  for k, (a, b) in enumerate(words)],
+            records.append({'text': t,
+                            'tokens': [{'text': t[a:b], 'start': a, 'end': b, 'id': k,
+                                        'ws': b < len(t) and t[b].isspace()} for k, (a, b) in enumerate(words)],
                             'spans': [{'start': s.start, 'end': s.end, 'label': s.label, 'token_start': first[s.start],
                                        'token_end': last[s.end]} for s in spans], 'answer': 'accept'})
     if fmt == 'label-studio': return json.dumps(records, ensure_ascii=False, indent=1) + '\n'
     return ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in records)
 
-
-def write_documents(docs: list[tuple[Document, list[Sentence], list[list[tuple[int, int]]]]], path: str | Path, fmt: str,
-                    model_version: str | None = None) -> Path:
-    "Write tagged documents to `path` in `fmt` (`WRITE_FORMATS`; brat: a folder of `.txt` and `.ann` files), each file written whole or not at all."
+# %% ../nbs/00ad_span_writers.ipynb #cf832d4f
+def write_documents(docs: list[tuple[Document, list[Sentence], list[list[tuple[int, int]]]]], path: str | Path,
+                    fmt: str, model_version: str | None = None) -> Path:
+    """Write tagged documents to `path` in `fmt` (`WRITE_FORMATS`; brat: a folder of `.txt` and `.ann` files), each
+    file written whole or not at all."""
     path = Path(path)
     if fmt not in WRITE_FORMATS: raise CorpusError(f'format {fmt!r}: expected one of {", ".join(WRITE_FORMATS)}')
     if fmt != 'brat': _write_text(path, documents_text(docs, fmt, model_version)); return path
     for i, (doc, sents, offs) in enumerate(docs):
         name = f'doc{i + 1:0{len(str(len(docs)))}d}'
-        lines = [f'T{j + 1}\t{s.label.replace(" ", "_")} {s.start} {s.end}\t{doc.text[s.start:s.end]}'  # brat types have no spaces
+        # brat types have no spaces
+        lines = [f'T{j + 1}\t{s.label.replace(" ", "_")} {s.start} {s.end}\t{doc.text[s.start:s.end]}'
                  for j, s in enumerate(entity_spans(sents, offs))]
         _write_text(path / f'{name}.txt', doc.text); _write_text(path / f'{name}.ann', ''.join(l + '\n' for l in lines))
     return path

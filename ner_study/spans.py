@@ -28,7 +28,7 @@ def iter_tokens(text: str, start: int = 0, end: int | None = None):
     "Tokens of `text[start:end]` with their character offsets into `text` `(token, start, end)`, one at a time."
     return ((m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, len(text) if end is None else end))
 
-
+# %% ../nbs/00ab_spans.ipynb #8e4e60fa
 def tokenize(text: str) -> list[tuple[str, int, int]]:
     "Tokens of `text` with their character offsets `(token, start, end)`."
     return list(iter_tokens(text))
@@ -40,18 +40,21 @@ class Span(NamedTuple):
     end: int
     label: str
 
-
+# %% ../nbs/00ab_spans.ipynb #d086a9a2
 @dataclass
 class Document:
-    "A text and its spans, as one item of an annotation tool; `words`: the tool's own words as `(start, end)` offsets, where it gives them."
-    id: str                                   # where it came from, for messages: 'file:line', 'file task 3', a brat file
+    """A text and its spans, as one item of an annotation tool; `words`: the tool's own words as `(start, end)` offsets,
+    where it gives them."""
+    # where it came from, for messages: 'file:line', 'file task 3', a brat file
+    id: str
     text: str
     spans: list[Span] = field(default_factory=list)
     words: list[tuple[int, int]] | None = None
 
 # %% ../nbs/00ab_spans.ipynb #554dd0c7
 def offset_map(text: str, utf16: bool = False, crlf_as_one: bool = False) -> list[int] | None:
-    "Code point offset of each offset of `text` counted in another unit (index: that offset; -1 inside a character); None when the units agree on `text`."
+    """Code point offset of each offset of `text` counted in another unit (index: that offset; -1 inside a character);
+    None when the units agree on `text`."""
     astral = utf16 and any(ord(c) > 0xFFFF for c in text)
     crlf = crlf_as_one and '\r\n' in text
     if not astral and not crlf: return None
@@ -77,12 +80,15 @@ class SpanReading:
     sentences: int = 0
     spans: int = 0                 # spans read (before any was dropped)
     split_words: int = 0           # words the tokenizer would have made that a span edge cuts
-    text_mismatches: int = 0       # spans whose stored text differs from the characters their offsets cover (offsets trusted)
-    converted: dict = field(default_factory=dict)   # documents whose offsets were in another unit: {'UTF-16 code units': n, ...}
+    # spans whose stored text differs from the characters their offsets cover (offsets trusted)
+    text_mismatches: int = 0
+    # documents whose offsets were in another unit: {'UTF-16 code units': n, ...}
+    converted: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)     # documents left out, by why
     drop_counts: dict = field(default_factory=dict)  # spans dropped, by why
     dropped: list = field(default_factory=list)     # the first SHOWN_DROPS: (document, start, end, label, text, why)
-    ignored: dict = field(default_factory=dict)     # other annotations present but not entity spans (choices, relations, attributes...)
+    # other annotations present but not entity spans (choices, relations, attributes...)
+    ignored: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)       # choices made once per file, in words
 
     def skip(self, why: str, n: int = 1): self.skipped[why] = self.skipped.get(why, 0) + n
@@ -101,8 +107,8 @@ class SpanReading:
         "The reading in a few sentences."
         n = lambda k, word: f'{k:,} {word}' + ('' if k == 1 else 's')
         say = lambda d: ', '.join(f'{k:,} {why}' for why, k in d.items())
-        text = (f'{self.format}: {n(self.documents, "document")}, {n(self.sentences, "sentence")}, {n(self.spans, "span")} read, '
-                f'{self.kept:,} kept as entities')
+        text = (f'{self.format}: {n(self.documents, "document")}, {n(self.sentences, "sentence")}, '
+                f'{n(self.spans, "span")} read, {self.kept:,} kept as entities')
         if self.drop_counts: text += f' ({say(self.drop_counts)} dropped)'
         text += f'; {n(self.split_words, "word")} split at a span edge.'
         if self.dropped: text += ' Dropped, for example: ' + '; '.join(
@@ -110,17 +116,16 @@ class SpanReading:
         if self.skipped: text += f' Left out: {say(self.skipped)}.'
         if self.converted: text += ' Offsets converted to code points from ' + ', '.join(
             f'{unit} in {n(k, "document")}' for unit, k in self.converted.items()) + '.'
-        if self.text_mismatches: text += (f' {n(self.text_mismatches, "span")} store a text other than the characters their '
-                                          'offsets cover (cut short, other whitespace): their offsets are used.')
+        if self.text_mismatches:
+            text += (f' {n(self.text_mismatches, "span")} store a text other than the characters their '
+                     'offsets cover (cut short, other whitespace): their offsets are used.')
         if self.ignored: text += f' Not entity spans, ignored: {say(self.ignored)}.'
         return text + ''.join(f' {note}' for note in self.notes)
 
 # %% ../nbs/00ab_spans.ipynb #47cfc105
-_LINE_BREAK = re.compile(r'\r\n|[\n\r\u2028\u2029\x0b\x0c\x85]')
-
-
 def _outside(doc: Document, s: Span) -> CorpusError:
-    return CorpusError(f'{doc.id}: span {s.start}-{s.end} {s.label!r} lies outside the text ({len(doc.text)} characters)')
+    return CorpusError(f'{doc.id}: span {s.start}-{s.end} {s.label!r} lies outside the text '
+                       f'({len(doc.text)} characters)')
 
 
 def _checked_spans(doc: Document, reading: SpanReading) -> list[Span]:
@@ -143,7 +148,7 @@ def _checked_spans(doc: Document, reading: SpanReading) -> list[Span]:
             reading.drop(doc, s, f'{how}: in {inside.label} {doc.text[inside.start:inside.end]!r}')
     return sorted(kept)
 
-
+# %% ../nbs/00ab_spans.ipynb #88331504
 def _cut_words(doc: Document, spans: list[Span], reading: SpanReading) -> list[tuple[int, int]]:
     "The words of `doc` as `(start, end)`: its own or the tokenizer's, cut at every span edge."
     edges = sorted({e for s in spans for e in (s.start, s.end)})
@@ -158,6 +163,9 @@ def _cut_words(doc: Document, spans: list[Span], reading: SpanReading) -> list[t
             pieces = [(p, q) for _, p, q in iter_tokens(doc.text, x, y)] if doc.words is None else [(x, y)]
             out += [(p, q) for p, q in pieces if doc.text[p:q].strip()]
     return out
+
+# %% ../nbs/00ab_spans.ipynb #fe0081de
+_LINE_BREAK = re.compile(r'\r\n|[\n\r\u2028\u2029\x0b\x0c\x85]')
 
 
 def document_sentences(doc: Document, reading: SpanReading) -> list[tuple[Sentence, list[tuple[int, int]]]]:
@@ -192,16 +200,18 @@ def _covers(covered: str, stored: str) -> int:
     squeeze = lambda t: re.sub(r'\s+|\\n', '', t)  # a browser may store a line break as the two characters \n
     return int(bool(stored.strip()) and lead(covered) == lead(stored) and squeeze(covered).startswith(squeeze(stored)))
 
-
+# %% ../nbs/00ab_spans.ipynb #4b4c9f06
 def in_code_points(doc: Document, stored: list[str | None], documented: str, reading: SpanReading) -> Document:
     "`doc` with its spans (counted in the file's unit, each with its `stored` text or None) in code points."
     views = [(name, offset_map(doc.text, *UNITS[name])) for name in UNITS]
-    views = [(n, m) for n, m in views if n == 'code points' or m is not None]  # a unit that agrees with code points here
+    # a unit that agrees with code points here
+    views = [(n, m) for n, m in views if n == 'code points' or m is not None]
     views.sort(key=lambda v: v[0] != documented)
 
     def mapped(m, s: Span):
         if m is None: return s
-        if not (0 <= s.start < len(m) and 0 <= s.end < len(m)): return Span(len(doc.text) + 1, len(doc.text) + 1, s.label)
+        if not (0 <= s.start < len(m) and 0 <= s.end < len(m)):
+            return Span(len(doc.text) + 1, len(doc.text) + 1, s.label)
         return Span(m[s.start], m[s.end], s.label) if m[s.start] >= 0 and m[s.end] >= 0 else None
 
     def fits(m) -> int:
@@ -213,7 +223,9 @@ def in_code_points(doc: Document, stored: list[str | None], documented: str, rea
     for s, t in zip(doc.spans, stored):
         x = mapped(m, s)
         if x is None:
-            reading.spans += 1; reading.drop(doc, Span(0, 0, s.label), f'does not fit: {s.start}-{s.end} ends inside a character'); continue
+            reading.spans += 1
+            reading.drop(doc, Span(0, 0, s.label), f'does not fit: {s.start}-{s.end} ends inside a character')
+            continue
         if x.start > len(doc.text) or x.end > len(doc.text):
             raise _outside(doc, s)
         if t is not None and doc.text[x.start:x.end] != t: reading.text_mismatches += 1

@@ -12,10 +12,12 @@ from collections import Counter
 __all__ = ['split_sentences', 'deal_folds', 'fold_split']
 
 # %% ../nbs/00a_splits.ipynb #09025820
-def split_sentences(sentences: list, dev_ratio: float = 0.1, test_ratio: float = 0.1, seed: int = 13) -> tuple[list, list, list]:
+def split_sentences(sentences: list, dev_ratio: float = 0.1, test_ratio: float = 0.1,
+                    seed: int = 13) -> tuple[list, list, list]:
     "Shuffle with `seed` and cut into train/dev/test by the given ratios (train gets the rest)."
     if not (0 <= dev_ratio < 1 and 0 <= test_ratio < 1 and dev_ratio + test_ratio < 1):
-        raise ValueError(f"dev_ratio={dev_ratio} and test_ratio={test_ratio} must be in [0, 1) and sum to less than 1")
+        raise ValueError(f"dev_ratio={dev_ratio} and test_ratio={test_ratio} must be in [0, 1) "
+                         "and sum to less than 1")
     order = list(range(len(sentences)))
     random.Random(seed).shuffle(order)
     n_dev, n_test = round(len(order) * dev_ratio), round(len(order) * test_ratio)
@@ -24,12 +26,14 @@ def split_sentences(sentences: list, dev_ratio: float = 0.1, test_ratio: float =
 
 # %% ../nbs/00a_splits.ipynb #f01d0002
 def deal_folds(units: list, folds: int, seed: int) -> list[int]:
-    "The fold of each sentence, given the unit it belongs to (its document, or itself): units in random order (`seed`), the largest first, each to the fold with fewest sentences so far."
+    """The fold of each sentence, given the unit it belongs to (its document, or itself): units in random order
+    (`seed`), the largest first, each to the fold with fewest sentences so far."""
     members = {}
     for i, u in enumerate(units): members.setdefault(u, []).append(i)
     order = list(members)
     random.Random(seed).shuffle(order)
-    order.sort(key=lambda u: -len(members[u]))  # the largest documents first (a stable sort: at random among equals)
+    # the largest documents first (a stable sort: at random among equals)
+    order.sort(key=lambda u: -len(members[u]))
     sizes, fold = [0] * folds, [0] * len(units)
     for u in order:
         k = min(range(folds), key=lambda k: (sizes[k], k))
@@ -37,9 +41,11 @@ def deal_folds(units: list, folds: int, seed: int) -> list[int]:
         sizes[k] += len(members[u])
     return fold
 
-
-def fold_split(sentences: list, units: list, folds: int, fold: int, dev_ratio: float = 0.1, seed: int = 13) -> tuple[list, list, list]:
-    "Train, dev and test of fold `fold` of `folds`: test is the fold, dev about `dev_ratio` of all sentences in whole units from the other folds, train the rest; each in corpus order."
+# %% ../nbs/00a_splits.ipynb #a1c373db
+def fold_split(sentences: list, units: list, folds: int, fold: int, dev_ratio: float = 0.1,
+               seed: int = 13) -> tuple[list, list, list]:
+    """Train, dev and test of fold `fold` of `folds`: test is the fold, dev about `dev_ratio` of all sentences in
+    whole units from the other folds, train the rest; each in corpus order."""
     of = deal_folds(units, folds, seed)
     others = list(dict.fromkeys(u for u, k in zip(units, of) if k != fold))
     random.Random(seed * 1009 + fold).shuffle(others)
@@ -49,4 +55,5 @@ def fold_split(sentences: list, units: list, folds: int, fold: int, dev_ratio: f
         if n_dev >= round(dev_ratio * len(sentences)): break
         dev_units.add(u); n_dev += size[u]
     pick = lambda keep: [s for s, u, k in zip(sentences, units, of) if keep(u, k)]
-    return pick(lambda u, k: k != fold and u not in dev_units), pick(lambda u, k: u in dev_units), pick(lambda u, k: k == fold)
+    return (pick(lambda u, k: k != fold and u not in dev_units), pick(lambda u, k: u in dev_units),
+            pick(lambda u, k: k == fold))

@@ -5,23 +5,20 @@
 # %% ../nbs/12_study.ipynb #813411a9
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import NamedTuple
+
+from fastcore.basics import patch
 
 from .corpora import Corpus, CorpusSpec, auto_folds, fold_corpora, load_corpus
 from .extra_tests import extra_test_paths
 from .experiment import CONTESTANTS, Experiment, experiment_from_params, with_settings
-from .files import write_json_atomic
-from .learner import progress_bar
-from .metrics import RunMetrics
+from .run_folders import StudyRun, finished_run, train_missing
 from .workers import Workers, slurm_options
 
 # %% auto #0
-__all__ = ['QUICK', 'STUDY_DEFAULTS', 'PlannedRun', 'StudyConfig', 'is_finished', 'finished_run', 'StudyRun', 'StudyIncomplete',
-           'train_missing', 'run_study']
+__all__ = ['QUICK', 'STUDY_DEFAULTS', 'PlannedRun', 'StudyConfig', 'run_study']
 
 # %% ../nbs/12_study.ipynb #280506e5
 def _whole(name: str, value, minimum: int, allow_none: bool = False, extra: str = '') -> None:
@@ -30,17 +27,18 @@ def _whole(name: str, value, minimum: int, allow_none: bool = False, extra: str 
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f'{name}={value!r}: expected a number >= {minimum}{extra}')
 
-
+# %% ../nbs/12_study.ipynb #574067be
 def _listed(name: str, value, conv) -> tuple:
     "A comma-separated string (or a list) as a tuple of `conv` values, naming the parameter when one does not convert."
     items = value.split(',') if isinstance(value, str) else value if isinstance(value, (list, tuple)) else [value]
     try: return tuple(conv(v) for v in items if str(v).strip())
     except (TypeError, ValueError): raise ValueError(f'{name}={value!r}: expected a comma-separated list') from None
 
+# %% ../nbs/12_study.ipynb #074d943a
+# quick=True: the headline pair on 3 folds, no learning curve
+QUICK = {'models': 'lstm,bert', 'folds': 3, 'fractions': '1'}
 
-QUICK = {'models': 'lstm,bert', 'folds': 3, 'fractions': '1'}  # quick=True: the headline pair on 3 folds, no learning curve
-
-
+# %% ../nbs/12_study.ipynb #70ffd0c9
 class PlannedRun(NamedTuple):
     "One run of a study's plan."
     model: str
@@ -49,21 +47,28 @@ class PlannedRun(NamedTuple):
     fold: int        # the fold it tests on (0 for a study on one split)
     experiment: Experiment
 
-
+# %% ../nbs/12_study.ipynb #e6d5526c
 @dataclass
 class StudyConfig:
-    "The comparison's parameters, checked when made: what it trains (contestants × seeds, the learning curves), where (workers, a cluster), with what tuning, and what its report shows."
+    """The comparison's parameters, checked when made: what it trains (contestants × seeds, the learning curves), where
+    (workers, a cluster), with what tuning, and what its report shows."""
     corpus: str = 'wnut16'
-    folds: int | str = 'auto'            # every sentence tested once over this many folds; 1: one split; 'auto': 8, or the corpus's own test split where it has one
+    # every sentence tested once over this many folds; 1: one split; 'auto': 8, or the corpus's own test split where it
+    # has one
+    folds: int | str = 'auto'
     models: str | tuple = 'all'          # contestants, comma-separated, or all; kept as a tuple in ladder order
-    pair: str | tuple | None = None      # the headline's two contestants, e.g. 'lstm-crf,bert'; None: each family's best on dev
-    seeds: int = 1                       # runs per contestant on the full training data: first_seed, first_seed + 1, ...
-    top_seeds: int | str = 2             # runs of each family's top rung (the same seeds and more), or 'auto' (`12e_comparison`)
+    # the headline's two contestants, e.g. 'lstm-crf,bert'; None: each family's best on dev
+    pair: str | tuple | None = None
+    # runs per contestant on the full training data: first_seed, first_seed + 1, ...
+    seeds: int = 1
+    # runs of each family's top rung (the same seeds and more), or 'auto' (`12e_comparison`)
+    top_seeds: int | str = 2
     seed_budget: float = 10              # minutes of extra training top_seeds='auto' may spend
     first_seed: int = 42                 # the seed of fold 1's runs; every other fold and run has its own after it
     fractions: str | tuple = '0.25,1'    # the learning curve's fractions of the training split; kept as a tuple with 1
     curve_seeds: int = 1                 # learning curves use the first `curve_seeds` seeds (0: no curve)
-    curve_steps: float = 0.5             # a learning-curve run trains at least this share of the full run's optimiser steps
+    # a learning-curve run trains at least this share of the full run's optimiser steps
+    curve_steps: float = 0.5
     epochs: int | None = None            # None: each family's default
     max_train_sentences: int = 0         # 0: the whole training split; fractions are taken of this
     split_seed: int = 13                 # the seed that deals the folds (or cuts the one split)
@@ -71,218 +76,241 @@ class StudyConfig:
     output_dir: str = 'runs'             # the run folders: a finished run found there is reused
     tables_dir: str = 'reports/compare'  # CSV and JSON copies of the report's tables
     retrain: bool = False                # train every run again, even where a finished one exists
-    tune_trials: int = 0                 # random draws per contestant scored on dev before the seeds train (`12a_tuning`)
+    # random draws per contestant scored on dev before the seeds train (`12a_tuning`)
+    tune_trials: int = 0
     workers: int = 1                     # runs trained at a time (`07a_workers`)
     cluster: str = 'none'               # none: child processes of this machine; local, slurm, auto: submitit jobs
-    slurm: str | None = None             # sbatch settings with cluster='slurm': 'partition=NAME,time=MINUTES,mem=GB,gpus=N,cpus=N'
-    threads: int | None = None           # torch threads per run; None: torch's default with one worker, else cores / workers
+    # sbatch settings with cluster='slurm': 'partition=NAME,time=MINUTES,mem=GB,gpus=N,cpus=N'
+    slurm: str | None = None
+    # torch threads per run; None: torch's default with one worker, else cores / workers
+    threads: int | None = None
     disagreement_examples: int = 12      # sentences the report shows where the two best disagree
-    extra_tests: str | None = None       # corpora only scored, never trained on: comma-separated files or folders (a folder's test file)
-    type_map: str | None = None          # with extra_tests: a file of lines 'model_type test_type'; None: the types of the same name
-    quick: bool = False                  # the quick design: the headline pair (lstm, bert) on 3 folds, no learning curve, where those are left at their defaults
-    tuned: dict = field(default_factory=dict, metadata={'parameter': False})  # contestant → settings tuning chose; the others keep their defaults
+    # corpora only scored, never trained on: comma-separated files or folders (a folder's test file)
+    extra_tests: str | None = None
+    # with extra_tests: a file of lines 'model_type test_type'; None: the types of the same name
+    type_map: str | None = None
+    # the quick design: the headline pair (lstm, bert) on 3 folds, no learning curve, where those are left at their
+    # defaults
+    quick: bool = False
+    # contestant → settings tuning chose; the others keep their defaults
+    tuned: dict = field(default_factory=dict, metadata={'parameter': False})
 
     def __post_init__(self):
-        if not isinstance(self.quick, bool): raise ValueError(f'quick={self.quick!r}: expected True or False')
-        if self.quick:  # the quick design where the user left a default: the headline pair only, fewer folds, no learning curve
-            for name in ('models', 'fractions'):
-                if getattr(self, name) == STUDY_DEFAULTS[name]: setattr(self, name, QUICK[name])
-        names = _listed('models', self.models, lambda m: str(m).strip())
-        if names == ('all',): names = tuple(CONTESTANTS)
-        if any(m not in CONTESTANTS for m in names) or len(set(names)) < 2 or len(set(names)) != len(names):
-            raise ValueError(f'models={",".join(names)!r}: give two or more different contestants (or all) of '
-                             f'{", ".join(CONTESTANTS)}, e.g. lstm,bert')
-        self.models = tuple(m for m in CONTESTANTS if m in names)
-        if self.pair is not None:
-            pair = _listed('pair', self.pair, lambda m: str(m).strip())
-            if len(pair) != 2 or len(set(pair)) != 2 or not set(pair) <= set(self.models):
-                raise ValueError(f"pair={self.pair!r}: give two different contestants of the study's models ({', '.join(self.models)}), "
-                                 'e.g. lstm-crf,bert; or None for the best of each family on dev')
-            self.pair = pair
-        if isinstance(self.top_seeds, str) and self.top_seeds.strip().lower() == 'auto': self.top_seeds = 'auto'
-        if isinstance(self.folds, str) and self.folds.strip().lower() == 'auto': self.folds = 'auto'
-        else: _whole('folds', self.folds, 1, extra=" (1: the corpus's own split), or 'auto'")
-        if self.n_folds > 1 and self.auto_seeds:
-            raise ValueError(f"top_seeds='auto' grows the headline pair's seeds on one split; on {self.n_folds} folds every fold is "
-                             "another run of it already: give folds=1 for seeds on one split, or seeds for more runs per fold")
-        if isinstance(self.seed_budget, bool) or not isinstance(self.seed_budget, (int, float)) or self.seed_budget < 0:
-            raise ValueError(f'seed_budget={self.seed_budget!r}: expected minutes, a number >= 0')
-        _whole('seeds', self.seeds, 1)
-        if self.top_seeds != 'auto': _whole('top_seeds', self.top_seeds, 1, extra=" or 'auto'")
-        _whole('first_seed', self.first_seed, 0)
-        slurm_options(self.slurm)  # each setting checked now, not when the first job is sent
-        fractions = _listed('fractions', self.fractions, float)
-        if not fractions or any(not 0 < f <= 1 for f in fractions): raise ValueError(f'fractions={self.fractions!r}: expected numbers in (0, 1]')
-        self.fractions = tuple(sorted(set(fractions) | {1.0}))
-        if isinstance(self.curve_seeds, bool) or not isinstance(self.curve_seeds, int) or not 0 <= self.curve_seeds <= len(self.top_seed_list):
-            raise ValueError(f'curve_seeds={self.curve_seeds!r}: expected 0 to top_seeds ({len(self.top_seed_list)})')
-        if isinstance(self.curve_steps, bool) or not isinstance(self.curve_steps, (int, float)) or not 0 <= self.curve_steps <= 10:
-            raise ValueError(f"curve_steps={self.curve_steps!r}: expected a share of the full run's steps, 0 to 10")
-        self.seed_budget, self.curve_steps = float(self.seed_budget), float(self.curve_steps)
-        _whole('tune_trials', self.tune_trials, 0, extra=' (0: no tuning)')
-        _whole('disagreement_examples', self.disagreement_examples, 0)
-        if not isinstance(self.retrain, bool): raise ValueError(f'retrain={self.retrain!r}: expected True or False')
-        extra_test_paths(self.extra_tests, self.type_map)  # there now; their types are checked against the corpus's when it is read
-        for name in ('tables_dir', 'output_dir'):
-            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
-                raise ValueError(f'{name}={getattr(self, name)!r}: expected a folder')
-        self.engine()  # workers, cluster and threads are checked by the engine itself,
-        for m in self.models: self.experiment(m, self.first_seed)  # the shared parameters by the experiment
+        "Check every value in the order below, naming the parameter of a wrong one."
+        self._check_contestants()
+        self._check_seeds()
+        self._check_curves()
+        self._check_rest()
 
-    @classmethod
-    def parameters(cls) -> list[str]:
-        "The names of the report's parameters: every field but what the study sets itself."
-        return [f.name for f in fields(cls) if f.metadata.get('parameter', True)]
+# %% ../nbs/12_study.ipynb #2b66d090
+@patch
+def _check_contestants(self: StudyConfig):
+    "`quick`, then `models` kept as a tuple in ladder order, then `pair` as a tuple."
+    if not isinstance(self.quick, bool): raise ValueError(f'quick={self.quick!r}: expected True or False')
+    if self.quick:  # the quick design where the user left a default: the headline pair only, fewer folds, no curve
+        for name in ('models', 'fractions'):
+            if getattr(self, name) == STUDY_DEFAULTS[name]: setattr(self, name, QUICK[name])
+    names = _listed('models', self.models, lambda m: str(m).strip())
+    if names == ('all',): names = tuple(CONTESTANTS)
+    if any(m not in CONTESTANTS for m in names) or len(set(names)) < 2 or len(set(names)) != len(names):
+        raise ValueError(f'models={",".join(names)!r}: give two or more different contestants (or all) of '
+                         f'{", ".join(CONTESTANTS)}, e.g. lstm,bert')
+    self.models = tuple(m for m in CONTESTANTS if m in names)
+    if self.pair is not None:
+        pair = _listed('pair', self.pair, lambda m: str(m).strip())
+        if len(pair) != 2 or len(set(pair)) != 2 or not set(pair) <= set(self.models):
+            raise ValueError(f"pair={self.pair!r}: give two different contestants of the study's models "
+                             f"({', '.join(self.models)}), e.g. lstm-crf,bert; or None for the best of each family on "
+                             "dev")
+        self.pair = pair
 
-    @classmethod
-    def from_params(cls, namespace: dict) -> StudyConfig:
-        "From the parameters among `namespace` (the report notebook's variables, or any dict); the others are ignored."
-        return cls(**{k: namespace[k] for k in cls.parameters() if k in namespace})
+# %% ../nbs/12_study.ipynb #fdc399e3
+@patch
+def _check_seeds(self: StudyConfig):
+    "`top_seeds` and `folds` ('auto' in any case), then the seeds: how many of each kind, how long, where they start."
+    if isinstance(self.top_seeds, str) and self.top_seeds.strip().lower() == 'auto': self.top_seeds = 'auto'
+    if isinstance(self.folds, str) and self.folds.strip().lower() == 'auto': self.folds = 'auto'
+    else: _whole('folds', self.folds, 1, extra=" (1: the corpus's own split), or 'auto'")
+    if self.n_folds > 1 and self.auto_seeds:
+        raise ValueError(f"top_seeds='auto' grows the headline pair's seeds on one split; on {self.n_folds} folds "
+                         "every fold is another run of it already: give folds=1 for seeds on one split, or seeds for "
+                         "more runs per fold")
+    if (isinstance(self.seed_budget, bool) or not isinstance(self.seed_budget, (int, float))
+            or self.seed_budget < 0):
+        raise ValueError(f'seed_budget={self.seed_budget!r}: expected minutes, a number >= 0')
+    _whole('seeds', self.seeds, 1)
+    if self.top_seeds != 'auto': _whole('top_seeds', self.top_seeds, 1, extra=" or 'auto'")
+    _whole('first_seed', self.first_seed, 0)
 
-    @property
-    def auto_seeds(self) -> bool:
-        "Whether the headline pair grows its seeds until the verdict is decided (`top_seeds='auto'`)."
-        return self.top_seeds == 'auto'
+# %% ../nbs/12_study.ipynb #2f128d5e
+@patch
+def _check_curves(self: StudyConfig):
+    "`slurm`, then `fractions` kept as a sorted tuple with 1, the curves' seeds and steps."
+    slurm_options(self.slurm)  # each setting checked now, not when the first job is sent
+    fractions = _listed('fractions', self.fractions, float)
+    if not fractions or any(not 0 < f <= 1 for f in fractions):
+        raise ValueError(f'fractions={self.fractions!r}: expected numbers in (0, 1]')
+    self.fractions = tuple(sorted(set(fractions) | {1.0}))
+    if (isinstance(self.curve_seeds, bool) or not isinstance(self.curve_seeds, int)
+            or not 0 <= self.curve_seeds <= len(self.top_seed_list)):
+        raise ValueError(f'curve_seeds={self.curve_seeds!r}: expected 0 to top_seeds ({len(self.top_seed_list)})')
+    if (isinstance(self.curve_steps, bool) or not isinstance(self.curve_steps, (int, float))
+            or not 0 <= self.curve_steps <= 10):
+        raise ValueError(f"curve_steps={self.curve_steps!r}: expected a share of the full run's steps, 0 to 10")
+    self.seed_budget, self.curve_steps = float(self.seed_budget), float(self.curve_steps)
 
-    @property
-    def n_folds(self) -> int:
-        "The folds the study runs on: 1 is the corpus's own split (and 'auto' before `resolve_folds` has seen the corpus)."
-        return self.folds if isinstance(self.folds, int) else 1
+# %% ../nbs/12_study.ipynb #6c71c597
+@patch
+def _check_rest(self: StudyConfig):
+    "Tuning, the report, `retrain`, the extra tests and the folders; then the workers and each contestant's experiment."
+    _whole('tune_trials', self.tune_trials, 0, extra=' (0: no tuning)')
+    _whole('disagreement_examples', self.disagreement_examples, 0)
+    if not isinstance(self.retrain, bool): raise ValueError(f'retrain={self.retrain!r}: expected True or False')
+    # there now; their types are checked against the corpus's when it is read
+    extra_test_paths(self.extra_tests, self.type_map)
+    for name in ('tables_dir', 'output_dir'):
+        if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
+            raise ValueError(f'{name}={getattr(self, name)!r}: expected a folder')
+    self.make_workers()  # workers, cluster and threads are checked by Workers itself,
+    for m in self.models: self.experiment(m, self.first_seed)  # the shared parameters by the experiment
 
-    def seed_of(self, fold: int, j: int = 0) -> int:
-        "The `j`-th seed of a run on `fold`: every fold and every run of it has its own."
-        return self.first_seed + fold + j * self.n_folds
+# %% ../nbs/12_study.ipynb #60a249b6
+# what quick=True replaces where it is still in place
+STUDY_DEFAULTS = {f.name: f.default for f in fields(StudyConfig)}
 
-    @property
-    def seed_list(self) -> tuple[int, ...]:
-        "The seeds of every contestant (on the first fold)."
-        return tuple(self.seed_of(0, j) for j in range(self.seeds))
-
-    @property
-    def top_seed_list(self) -> tuple[int, ...]:
-        "The seeds of each family's top rung: those of every contestant and more ('auto' starts with two); on folds, those of every contestant."
-        if self.n_folds > 1: return self.seed_list
-        return tuple(range(self.first_seed, self.first_seed + max(self.seeds, 2 if self.auto_seeds else self.top_seeds)))
-
-    def resolve_folds(self, corpus: Corpus) -> StudyConfig:
-        "This configuration with `folds='auto'` decided for `corpus` (`auto_folds`): every sentence tested once where its test split was cut here, else its own."
-        if self.folds != 'auto': return self
-        return replace(self, folds=QUICK['folds'] if self.quick and not corpus.test_given else auto_folds(corpus))
-
-    def fold_corpora(self, corpus: Corpus) -> list[Corpus]:
-        "The corpus of each fold (`corpus` itself on one split), as every run of the study reads it."
-        if self.n_folds == 1: return [corpus]
-        return fold_corpora(CorpusSpec(self.corpus, split_seed=self.split_seed, folds=self.n_folds))  # the files read once
-
-    def engine(self) -> Workers:
-        "Where the runs train (`07a_workers`); submitit's job files go to `output_dir`/jobs."
-        return Workers(self.workers, self.cluster, self.threads, folder=f'{self.output_dir}/jobs', cluster_options=slurm_options(self.slurm))
-
-    def ladders(self) -> dict[str, list[str]]:
-        "Each family's contestants of the study, in ladder order."
-        out = {}
-        for m in self.models: out.setdefault(CONTESTANTS[m].family, []).append(m)
-        return out
-
-    def curve_models(self) -> list[str]:
-        "The top rung of each family: the contestants with `top_seeds` and a learning curve."
-        return [rungs[-1] for rungs in self.ladders().values()]
-
-    def seeds_of(self, model: str) -> tuple[int, ...]:
-        "The seeds `model` is trained with on the full training split."
-        return self.top_seed_list if model in self.curve_models() else self.seed_list
-
-    def experiment(self, model: str, seed: int, train_sentences: int | None = None, min_steps: int = 0, fold: int = 0) -> Experiment:
-        "The `Experiment` of one run; `train_sentences` limits the training split (learning curves), `min_steps` sets its budget, `fold` is the fold it tests on."
-        bert = CONTESTANTS[model].family == 'bert' if model in CONTESTANTS else False
-        exp = experiment_from_params(model=model, corpus=self.corpus, epochs=self.epochs, seed=seed, output_dir=self.output_dir,
-                                     max_train_sentences=self.max_train_sentences if train_sentences is None else train_sentences,
-                                     encoder=self.encoder if bert else None, split_seed=self.split_seed, min_steps=min_steps,
-                                     folds=self.n_folds, fold=fold)
-        return with_settings(exp, self.tuned.get(model, {}))
-
-    def plan(self, n_train: int) -> list[PlannedRun]:
-        "The study's runs on its first (or only) split: every contestant, then the learning curves; `n_train` is that split's training size."
-        if self.folds == 'auto': raise ValueError("folds='auto': resolve it for the corpus first (resolve_folds)")
-        full = min(n_train, self.max_train_sentences or n_train)
-        runs = [PlannedRun(m, s, 1.0, 0, self.experiment(m, s)) for m in self.models for s in self.seeds_of(m)]
-        for f in self.fractions:
-            if f == 1: continue
-            for m in self.curve_models():
-                for s in self.top_seed_list[:self.curve_seeds]:
-                    t = self.experiment(m, s).train
-                    full_steps = t.epochs * math.ceil(full / t.batch_size)
-                    runs.append(PlannedRun(m, s, f, 0, self.experiment(m, s, max(1, round(f * full)), round(self.curve_steps * full_steps))))
-        return runs
-
-    def fold_plan(self, models: list[str]) -> list[PlannedRun]:
-        "The runs of `models` on every other fold, `seeds` each (none on one split): with the first fold's, every sentence is tested once."
-        return [PlannedRun(m, self.seed_of(k, j), 1.0, k, self.experiment(m, self.seed_of(k, j), fold=k))
-                for m in models for k in range(1, self.n_folds) for j in range(self.seeds)]
+# %% ../nbs/12_study.ipynb #91c54993
+@patch(cls_method=True)
+def parameters(cls: StudyConfig) -> list[str]:
+    "The names of the report's parameters: every field but what the study sets itself."
+    return [f.name for f in fields(cls) if f.metadata.get('parameter', True)]
 
 
-STUDY_DEFAULTS = {f.name: f.default for f in fields(StudyConfig)}  # what quick=True replaces where it is still in place
+@patch(cls_method=True)
+def from_params(cls: StudyConfig, namespace: dict) -> StudyConfig:
+    "From the parameters among `namespace` (the report notebook's variables, or any dict); the others are ignored."
+    return cls(**{k: namespace[k] for k in cls.parameters() if k in namespace})
 
-# %% ../nbs/12_study.ipynb #21e49f38
-def is_finished(run_dir: Path) -> bool:
-    "Whether a run folder holds the two files a finished run writes last."
-    return (Path(run_dir) / 'metrics.json').exists() and (Path(run_dir) / 'test_predictions.json').exists()
-
-
-def finished_run(run_dir: Path) -> tuple[RunMetrics, list] | None:
-    "The metrics and test predictions of a finished run, or None."
-    if not is_finished(run_dir): return None
-    return RunMetrics.read(run_dir), json.loads((Path(run_dir) / 'test_predictions.json').read_text())
+# %% ../nbs/12_study.ipynb #b41a2610
+@patch(as_prop=True)
+def auto_seeds(self: StudyConfig) -> bool:
+    "Whether the headline pair grows its seeds until the verdict is decided (`top_seeds='auto'`)."
+    return self.top_seeds == 'auto'
 
 
-@dataclass
-class StudyRun:
-    "One finished run of the study."
-    model: str
-    seed: int
-    fraction: float
-    train_sentences: int
-    run_dir: Path
-    metrics: RunMetrics = field(repr=False)
-    test_pred: list = field(repr=False)
-    trained_now: bool = False
-    fold: int = 0  # the fold it tested on (0 on one split)
+@patch(as_prop=True)
+def n_folds(self: StudyConfig) -> int:
+    "The folds the study runs on: 1 is the corpus's own split (and 'auto' before `resolve_folds` has seen the corpus)."
+    return self.folds if isinstance(self.folds, int) else 1
 
 
-class StudyIncomplete(RuntimeError):
-    "Some runs of a study failed: the message names each missing run and its error; the finished ones are saved and reused next time."
+@patch
+def seed_of(self: StudyConfig, fold: int, j: int = 0) -> int:
+    "The `j`-th seed of a run on `fold`: every fold and every run of it has its own."
+    return self.first_seed + fold + j * self.n_folds
 
 
-def train_missing(runs: dict[str, tuple[Experiment, Path]], workers: Workers, retrain: bool = False, progress: bool = True,
-                  what: str = 'study runs') -> dict[str, bool]:
-    "Train each run of `runs` (a name → its experiment and run folder) whose folder holds no finished run (every one with `retrain`) on `workers`; which were trained. A failed run raises `StudyIncomplete` once every other has ended."
-    dirs = {name: run_dir for name, (_, run_dir) in runs.items()}
-    train_now = {name: retrain or not is_finished(d) for name, d in dirs.items()}
-    bar = progress_bar(show=progress and any(train_now.values()), total=sum(train_now.values()), desc=f'{what} to train', unit='run')
-    def finished(future, name):  # called as each run ends, whichever engine ran it
-        bar.set_postfix_str(name + (' failed' if future.exception() is not None else ''), refresh=False)
-        bar.update()
-        if future.exception() is None and isinstance(future.result(), (int, float)) and is_finished(dirs[name]):
-            write_json_atomic(dirs[name] / 'wall.json', {'seconds': future.result()})  # the run's whole wall time, for plans (`12f_costs`)
-    futures = {}
-    with workers.executor() as pool:  # leaving it waits for every run
-        for name, (exp, _) in runs.items():
-            if not train_now[name]: continue
-            future = pool.submit(workers.train, exp, retrain)
-            future.add_done_callback(lambda f, name=name: finished(f, name))
-            futures[future] = dirs[name]
-    bar.close()
-    failed = {run_dir: f.exception() for f, run_dir in futures.items() if f.exception() is not None}
-    if failed:
-        lines = [f'{len(failed)} of {len(runs)} {what} failed; the other runs are saved and a rerun trains only the missing ones:']
-        lines += [f'- {run_dir.name}: ' + str(e).strip().replace('\n', '\n    ') for run_dir, e in failed.items()]
-        raise StudyIncomplete('\n'.join(lines))
-    return train_now
+@patch(as_prop=True)
+def seed_list(self: StudyConfig) -> tuple[int, ...]:
+    "The seeds of every contestant (on the first fold)."
+    return tuple(self.seed_of(0, j) for j in range(self.seeds))
 
 
+@patch(as_prop=True)
+def top_seed_list(self: StudyConfig) -> tuple[int, ...]:
+    """The seeds of each family's top rung: those of every contestant and more ('auto' starts with two); on folds,
+    those of every contestant."""
+    if self.n_folds > 1: return self.seed_list
+    return tuple(range(self.first_seed, self.first_seed + max(self.seeds, 2 if self.auto_seeds else self.top_seeds)))
+
+# %% ../nbs/12_study.ipynb #48f308bf
+@patch
+def make_workers(self: StudyConfig) -> Workers:
+    "Where the runs train (`07a_workers`); submitit's job files go to `output_dir`/jobs."
+    return Workers(self.workers, self.cluster, self.threads, folder=f'{self.output_dir}/jobs',
+                   cluster_options=slurm_options(self.slurm))
+
+# %% ../nbs/12_study.ipynb #2672f97e
+@patch
+def ladders(self: StudyConfig) -> dict[str, list[str]]:
+    "Each family's contestants of the study, in ladder order."
+    out = {}
+    for m in self.models: out.setdefault(CONTESTANTS[m].family, []).append(m)
+    return out
+
+
+@patch
+def curve_models(self: StudyConfig) -> list[str]:
+    "The top rung of each family: the contestants with `top_seeds` and a learning curve."
+    return [rungs[-1] for rungs in self.ladders().values()]
+
+
+@patch
+def seeds_of(self: StudyConfig, model: str) -> tuple[int, ...]:
+    "The seeds `model` is trained with on the full training split."
+    return self.top_seed_list if model in self.curve_models() else self.seed_list
+
+# %% ../nbs/12_study.ipynb #f1e6b255
+@patch
+def experiment(self: StudyConfig, model: str, seed: int, train_sentences: int | None = None, min_steps: int = 0,
+               fold: int = 0) -> Experiment:
+    """The `Experiment` of one run; `train_sentences` limits the training split (learning curves), `min_steps` sets its
+    budget, `fold` is the fold it tests on."""
+    bert = CONTESTANTS[model].family == 'bert' if model in CONTESTANTS else False
+    exp = experiment_from_params(
+        model=model, corpus=self.corpus, epochs=self.epochs, seed=seed, output_dir=self.output_dir,
+        max_train_sentences=self.max_train_sentences if train_sentences is None else train_sentences,
+        encoder=self.encoder if bert else None, split_seed=self.split_seed, min_steps=min_steps, folds=self.n_folds,
+        fold=fold)
+    return with_settings(exp, self.tuned.get(model, {}))
+
+# %% ../nbs/12_study.ipynb #055420f3
+@patch
+def resolve_folds(self: StudyConfig, corpus: Corpus) -> StudyConfig:
+    """This configuration with `folds='auto'` decided for `corpus` (`auto_folds`): every sentence tested once where its
+    test split was cut here, else its own."""
+    if self.folds != 'auto': return self
+    return replace(self, folds=QUICK['folds'] if self.quick and not corpus.test_given else auto_folds(corpus))
+
+
+# (the name stays corpora's function in this module: `patch` returns what the module held)
+@patch
+def fold_corpora(self: StudyConfig, corpus: Corpus) -> list[Corpus]:  # noqa: F811
+    "The corpus of each fold (`corpus` itself on one split), as every run of the study reads it."
+    if self.n_folds == 1: return [corpus]
+    # the files read once
+    return fold_corpora(CorpusSpec(self.corpus, split_seed=self.split_seed, folds=self.n_folds))
+
+# %% ../nbs/12_study.ipynb #2ab5087b
+@patch
+def plan(self: StudyConfig, n_train: int) -> list[PlannedRun]:
+    """The study's runs on its first (or only) split: every contestant, then the learning curves; `n_train` is that
+    split's training size."""
+    if self.folds == 'auto': raise ValueError("folds='auto': resolve it for the corpus first (resolve_folds)")
+    full = min(n_train, self.max_train_sentences or n_train)
+    runs = [PlannedRun(m, s, 1.0, 0, self.experiment(m, s)) for m in self.models for s in self.seeds_of(m)]
+    for f in self.fractions:
+        if f == 1: continue
+        for m in self.curve_models():
+            for s in self.top_seed_list[:self.curve_seeds]:
+                t = self.experiment(m, s).train
+                full_steps = t.epochs * math.ceil(full / t.batch_size)
+                runs.append(PlannedRun(m, s, f, 0, self.experiment(m, s, max(1, round(f * full)),
+                                                                   round(self.curve_steps * full_steps))))
+    return runs
+
+# %% ../nbs/12_study.ipynb #792498dd
+@patch
+def fold_plan(self: StudyConfig, models: list[str]) -> list[PlannedRun]:
+    """The runs of `models` on every other fold, `seeds` each (none on one split): with the first fold's, every sentence
+    is tested once."""
+    return [PlannedRun(m, self.seed_of(k, j), 1.0, k, self.experiment(m, self.seed_of(k, j), fold=k))
+            for m in models for k in range(1, self.n_folds) for j in range(self.seeds)]
+
+# %% ../nbs/12_study.ipynb #695df568
 def run_study(cfg: StudyConfig, corpus: Corpus | None = None, retrain: bool = False, progress: bool = True,
               workers: Workers | None = None, fold_models: list[str] = (), first_split: bool = True) -> list[StudyRun]:
-    "Every run of `cfg` on its first split (unless not `first_split`), and of `fold_models` on every other fold: finished ones are read from their folders, the others trained on `workers` (default: `cfg.engine()`)."
+    """Every run of `cfg` on its first split (unless not `first_split`), and of `fold_models` on every other fold:
+    finished ones are read from their folders, the others trained on `workers` (default: `cfg.make_workers()`)."""
     corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
     cfg = cfg.resolve_folds(corpus)
     corpora = cfg.fold_corpora(corpus)
@@ -290,12 +318,13 @@ def run_study(cfg: StudyConfig, corpus: Corpus | None = None, retrain: bool = Fa
     planned = (cfg.plan(len(corpora[0].train)) if first_split else []) + cfg.fold_plan(fold_models)
     plan = {f'{p.model} seed {p.seed} {p.fraction:.0%}{suffix(p)}': p for p in planned}
     trained = train_missing({name: (p.experiment, p.experiment.run_dir(corpora[p.fold])) for name, p in plan.items()},
-                            workers or cfg.engine(), retrain, progress)
+                            workers or cfg.make_workers(), retrain, progress)
     out = []
     for name, p in plan.items():
         split = corpora[p.fold]
         run_dir = p.experiment.run_dir(split)
         metrics, pred = finished_run(run_dir)
         n = p.experiment.train.max_train_sentences or len(split.train)
-        out.append(StudyRun(p.model, p.seed, p.fraction, min(n, len(split.train)), run_dir, metrics, pred, trained[name], p.fold))
+        out.append(StudyRun(p.model, p.seed, p.fraction, min(n, len(split.train)), run_dir, metrics, pred,
+                            trained[name], p.fold))
     return out

@@ -42,7 +42,7 @@ def detect_scheme(tag_seqs: list[list[str]]) -> str:
             prev = cur
     return 'IOB1' if starts_with_i and b_after_same else 'IOB2'
 
-
+# %% ../nbs/00_tags.ipynb #97c5215d
 def to_iob2(tags: list[str], scheme: str = 'IOB2') -> tuple[list[str], int]:
     "Convert `tags` in `scheme` to valid IOB2; returns the tags and how many illegal transitions were repaired."
     out, repaired, open_type = [], 0, None

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .contestants import CONTESTANTS, Range, title
 from .corpora import Corpus
-from .experiment import CONTESTANTS, Range, title, with_settings
-from .study import StudyConfig, StudyIncomplete, finished_run, train_missing
+from .experiment import with_settings
+from .run_folders import StudyIncomplete, finished_run, train_missing
+from .study import StudyConfig
 from .workers import Workers
 
 # %% auto #0
@@ -30,7 +32,8 @@ def distribution(r: Range):
 
 
 def tuning_study(cfg: StudyConfig, corpus: Corpus, model: str):
-    "The Optuna study holding `model`'s draws in `cfg`'s output folder (created if new); random search, maximising dev F1."
+    """The Optuna study holding `model`'s draws in `cfg`'s output folder (created if new); random search, maximising
+    dev F1."""
     import optuna
     from optuna.storages.journal import JournalFileBackend, JournalStorage
     name = replace(cfg, tuned={}).experiment(model, cfg.first_seed).run_dir(corpus).name
@@ -42,7 +45,8 @@ def tuning_study(cfg: StudyConfig, corpus: Corpus, model: str):
 
 
 def draw_trials(study, model: str, trials: int, first_seed: int) -> list:
-    "The first `trials` trials of `study`: those stored, and new random draws from `model`'s search space up to `trials`."
+    """The first `trials` trials of `study`: those stored, and new random draws from `model`'s search space up to
+    `trials`."""
     import optuna
     have = study.get_trials(deepcopy=False)
     space = {k: distribution(r) for k, r in CONTESTANTS[model].search_space.items()}
@@ -55,8 +59,11 @@ def draw_trials(study, model: str, trials: int, first_seed: int) -> list:
     return sorted(have, key=lambda t: t.number)[:trials]
 
 # %% ../nbs/12a_tuning.ipynb #ee20ed4d
-def tune_study(cfg: StudyConfig, corpus: Corpus, workers: Workers | None = None, progress: bool = True) -> pd.DataFrame:
-    "Draw and train `cfg.tune_trials` settings of every contestant of `cfg` (dev F1 decides) on `workers` (default: `cfg.engine()`); one row per trial: settings, dev F1, its run and whether it trained now. On folds, `corpus` is the first fold's: the trials tune on its dev split."
+def tune_study(cfg: StudyConfig, corpus: Corpus, workers: Workers | None = None,
+               progress: bool = True) -> pd.DataFrame:
+    """Draw and train `cfg.tune_trials` settings of every contestant of `cfg` (dev F1 decides) on `workers` (default:
+    `cfg.make_workers()`); one row per trial: settings, dev F1, its run and whether it trained now. On folds,
+    `corpus` is the first fold's: the trials tune on its dev split."""
     trials = cfg.tune_trials
     if trials < 1: raise ValueError(f'tune_trials={trials!r}: expected a number of trials >= 1 (0: no tuning)')
     untuned, seed = replace(cfg, tuned={}), cfg.first_seed
@@ -64,10 +71,11 @@ def tune_study(cfg: StudyConfig, corpus: Corpus, workers: Workers | None = None,
     for model in cfg.models:
         study = tuning_study(cfg, corpus, model)
         for t in draw_trials(study, model, trials, seed):
-            drawn[f'{model} trial {t.number}'] = (model, study, t, with_settings(untuned.experiment(model, seed), t.params))
+            drawn[f'{model} trial {t.number}'] = (model, study, t,
+                                                  with_settings(untuned.experiment(model, seed), t.params))
     error, trained = None, {}
-    try: trained = train_missing({name: (d[3], d[3].run_dir(corpus)) for name, d in drawn.items()}, workers or cfg.engine(),
-                                 progress=progress, what='tuning trials')
+    try: trained = train_missing({name: (d[3], d[3].run_dir(corpus)) for name, d in drawn.items()},
+                                 workers or cfg.make_workers(), progress=progress, what='tuning trials')
     except StudyIncomplete as e: error = e  # tell the finished trials first, then say which are missing
     rows = []
     for name, (model, study, t, exp) in drawn.items():
@@ -76,8 +84,9 @@ def tune_study(cfg: StudyConfig, corpus: Corpus, workers: Workers | None = None,
         if done is None: continue
         metrics = done[0]
         if t.state.name == 'RUNNING': study.tell(t.number, metrics.dev.f1)
-        rows.append({'model': model, 'trial': t.number, **t.params, 'dev_f1': metrics.dev.f1, 'test_f1': metrics.test.f1,
-                     'epochs': metrics.epochs_trained, 'train_seconds': metrics.train_seconds, 'trained_now': trained.get(name, False),
+        rows.append({'model': model, 'trial': t.number, **t.params, 'dev_f1': metrics.dev.f1,
+                     'test_f1': metrics.test.f1, 'epochs': metrics.epochs_trained,
+                     'train_seconds': metrics.train_seconds, 'trained_now': trained.get(name, False),
                      'run_dir': str(run_dir)})
     if error is not None: raise error
     return pd.DataFrame(rows)
@@ -90,13 +99,15 @@ def best_trials(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def best_settings(table: pd.DataFrame) -> dict[str, dict]:
-    "Each contestant's settings of its best trial: what `StudyConfig.tuned` takes (plain Python numbers, as the trial's own)."
+    """Each contestant's settings of its best trial: what `StudyConfig.tuned` takes (plain Python numbers, as the
+    trial's own)."""
     best = best_trials(table)
     return {model: {k: best.at[model, k].item() for k in CONTESTANTS[model].search_space} for model in best.index}
 
 # %% ../nbs/12a_tuning.ipynb #c0e20227
 def tuning_curves(table: pd.DataFrame, confidence: float = 0.8) -> pd.DataFrame:
-    "Expected best dev F1 after n = 1 … trials draws for each contestant, with its simultaneous `confidence` band (opda)."
+    """Expected best dev F1 after n = 1 … trials draws for each contestant, with its simultaneous `confidence` band
+    (opda)."""
     from opda.nonparametric import EmpiricalDistribution
     rows = []
     for model, g in table.groupby('model', sort=False):
@@ -104,17 +115,19 @@ def tuning_curves(table: pd.DataFrame, confidence: float = 0.8) -> pd.DataFrame:
         ns = np.arange(1, len(ys) + 1)
         with warnings.catch_warnings():  # tied scores (two trials at 0) make the band's coverage approximate, not wrong
             warnings.filterwarnings('ignore', 'Duplicates detected', RuntimeWarning)
-            lower, point, upper = EmpiricalDistribution.confidence_bands(ys, confidence, a=0.0, b=1.0, method='ld_equal_tailed',
-                                                                          generator=np.random.default_rng(0), n_jobs=1)
+            lower, point, upper = EmpiricalDistribution.confidence_bands(
+                ys, confidence, a=0.0, b=1.0, method='ld_equal_tailed', generator=np.random.default_rng(0), n_jobs=1)
         curve = EmpiricalDistribution(ys, a=0.0, b=1.0).average_tuning_curve(ns)
         # the upper band of the distribution gives the lower band of the tuning curve, and the other way round
-        rows += [{'model': model, 'trials': int(n), 'expected_best_dev_f1': float(c), 'low': float(lo), 'high': float(hi)}
+        rows += [{'model': model, 'trials': int(n), 'expected_best_dev_f1': float(c), 'low': float(lo),
+                  'high': float(hi)}
                  for n, c, lo, hi in zip(ns, curve, upper.average_tuning_curve(ns), lower.average_tuning_curve(ns))]
     return pd.DataFrame(rows)
 
 
 def tuning_words(curves: pd.DataFrame) -> str:
-    "What the tuning curves say: the best expected dev F1 at the full budget, and whether the order of the contestants changes with the budget."
+    """What the tuning curves say: the best expected dev F1 at the full budget, and whether the order of the
+    contestants changes with the budget."""
     last = curves['trials'].max()
     order = lambda n: list(curves[curves['trials'] == n].sort_values('expected_best_dev_f1', ascending=False)['model'])
     at_end = curves[curves['trials'] == last].set_index('model')
@@ -122,7 +135,8 @@ def tuning_words(curves: pd.DataFrame) -> str:
             ', '.join(f"{title(m)} {at_end.loc[m, 'expected_best_dev_f1']:.3f}" for m in order(last)) + '. ')
     changed = [n for n in range(1, last) if order(n)[0] != order(last)[0]]
     if changed:
-        text += (f"The leader depends on the budget: with {', '.join(map(str, changed))} trial{'s' * (len(changed) > 1)} "
+        text += (f"The leader depends on the budget: with {', '.join(map(str, changed))} "
+                 f"trial{'s' * (len(changed) > 1)} "
                  f"{title(order(changed[0])[0])} leads, from {max(changed) + 1} on {title(order(last)[0])}.")
     else:
         text += f"{title(order(last)[0])} leads at every budget from 1 to {last} trials."

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 from torch import nn
 
 # %% auto #0
@@ -35,16 +36,18 @@ def vector_file_format(path: str | Path) -> tuple[bool, bool]:
     header = len(fields) == 2 and all(x.isdigit() for x in fields)
     if not header: return False, False  # GloVe: every line is `word v1 ... vn`
     if path.suffix == '.bin': return True, True
-    # word2vec text: the next line is a word and `dimensions` numbers; in the binary format raw float32 bytes follow the word
+    # word2vec text: the next line is a word and `dimensions` numbers; in the binary format raw float32 bytes follow
+    # the word
     try:
         line = rest.split(b'\n', 1)[0].decode('utf-8').split()
         [float(x) for x in line[1:]]
     except (UnicodeDecodeError, ValueError): return True, True
     return len(line) != int(fields[1]) + 1, True
 
-
+# %% ../nbs/01a_vectors.ipynb #9b7256d5
 def read_vector_file(path: str | Path, limit: int = 0) -> tuple[list[str], np.ndarray]:
-    "The words and vectors (float32) of a GloVe `.txt`, word2vec (text or binary) or fastText `.vec` file, read with gensim; `limit` > 0 reads the first `limit` words."
+    """The words and vectors (float32) of a GloVe `.txt`, word2vec (text or binary) or fastText `.vec` file, read with
+    gensim; `limit` > 0 reads the first `limit` words."""
     from gensim.models import KeyedVectors
     path = Path(path)
     if not path.is_file(): raise VectorsError(f'vectors {str(path)!r}: no such file')
@@ -52,24 +55,30 @@ def read_vector_file(path: str | Path, limit: int = 0) -> tuple[list[str], np.nd
     try:
         kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=not header, limit=limit or None)
     except (ValueError, UnicodeDecodeError, EOFError, IndexError) as e:
-        raise VectorsError(f"{path}: not a GloVe, word2vec or fastText vector file ({str(e).splitlines()[0][:200]})") from None
+        raise VectorsError(f"{path}: not a GloVe, word2vec or fastText vector file "
+                           f"({str(e).splitlines()[0][:200]})") from None
     if not len(kv.index_to_key): raise VectorsError(f'{path}: no vectors in the file')
-    if kv.vector_size < 1 or any(not isinstance(w, str) for w in kv.index_to_key):  # a corpus, a word list: words without numbers
+    # a corpus, a word list: words without numbers
+    if kv.vector_size < 1 or any(not isinstance(w, str) for w in kv.index_to_key):
         line = path.read_bytes()[:200].split(b'\n', 1)[0].decode('utf-8', 'replace')
-        raise VectorsError(f"{path}:1: not a GloVe, word2vec or fastText vector file (expected a word and its numbers, found {line!r})")
+        raise VectorsError(f"{path}:1: not a GloVe, word2vec or fastText vector file (expected a word and its numbers, "
+                           f"found {line!r})")
     return list(kv.index_to_key), np.asarray(kv.vectors, dtype=np.float32)
 
 # %% ../nbs/01a_vectors.ipynb #7a1c0008
-MAX_PIECES = 32  # a word's vector is the mean of its first pieces: a 1,000-character token must not blow up a batch
+# a word's vector is the mean of its first pieces: a 1,000-character token must not blow up a batch
+MAX_PIECES = 32
 
 
 class StaticVectors(nn.Module):
-    "Frozen pretrained vectors: a word's vector is the mean of a bag of rows of `matrix` — its row of a vector file (`words`) or its word pieces (`tokenizer`, any word). An empty bag: no vector."
+    """Frozen pretrained vectors: a word's vector is the mean of a bag of rows of `matrix` — its row of a vector file
+    (`words`) or its word pieces (`tokenizer`, any word). An empty bag: no vector."""
     def __init__(self, matrix, words: list[str] | None = None, tokenizer=None, source: str = ''):
         super().__init__()
         if (words is None) == (tokenizer is None): raise ValueError('StaticVectors: give either words or a tokenizer')
         matrix = torch.as_tensor(np.asarray(matrix, dtype=np.float32))
-        if words is not None and len(words) != len(matrix): raise ValueError(f'StaticVectors: {len(words)} words for {len(matrix)} vectors')
+        if words is not None and len(words) != len(matrix):
+            raise ValueError(f'StaticVectors: {len(words)} words for {len(matrix)} vectors')
         self.register_buffer('matrix', matrix)
         self.source, self.words, self.tokenizer = source, words, tokenizer
         self.index = None if words is None else {w: i for i, w in enumerate(words)}
@@ -85,54 +94,68 @@ class StaticVectors(nn.Module):
     @property
     def dim(self) -> int: return self.matrix.shape[1]
 
-    def _bags(self, words: list[str | None]) -> list[list[int]]:
-        if self.index is not None: return [[] if w is None or w not in self.index else [self.index[w]] for w in words]
-        new = list({w for w in words if w is not None and w not in self._pieces})
-        if new:
-            if len(self._pieces) > 500_000: self._pieces.clear()  # bounded memory over very long inputs
-            for w, enc in zip(new, self.tokenizer.encode_batch(new, add_special_tokens=False)):
-                self._pieces[w] = [i for i in enc.ids if i != self.unk_piece][:MAX_PIECES]
-        return [[] if w is None else self._pieces[w] for w in words]
-
-    def bags(self, words: list[str | None]) -> torch.Tensor:
-        "Row ids of each word's bag [len(words), longest bag], padded with -1 (`None` for padding: an empty bag)."
-        bags = self._bags(words)
-        ids = torch.full((len(bags), max(map(len, bags), default=0) or 1), -1, dtype=torch.long)
-        for i, bag in enumerate(bags): ids[i, :len(bag)] = torch.tensor(bag, dtype=torch.long)
-        return ids
-
-    def forward(self, bags: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        "The vectors [..., dim] of bags [..., pieces] (zeros for an empty one), and whether each bag has a vector [...]."
-        inside = bags >= 0
-        n = inside.sum(-1)
-        vec = (self.matrix[bags.clamp_min(0)] * inside[..., None]).sum(-2) / n.clamp_min(1)[..., None]
-        return vec, n > 0
-
-    def lookup(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        "Vectors of `words` as a NumPy array, and which of them have one."
-        vec, found = self(self.bags(words).to(self.matrix.device))
-        return vec.cpu().numpy(), found.cpu().numpy()
-
     def meta(self) -> dict: return {'source': self.source, 'kind': self.kind, 'rows': len(self.matrix), 'dim': self.dim}
 
-    def save(self, folder: str | Path):
-        "Write the vocabulary (a file's words or the tokenizer) into `folder`; the matrix travels in its owner's weights."
-        folder = Path(folder)
-        if self.words is not None: (folder / 'static_words.json').write_text(json.dumps(self.words, ensure_ascii=False))
-        else: (folder / 'static_tokenizer.json').write_text(self.tokenizer.to_str())
+# %% ../nbs/01a_vectors.ipynb #3eed1afe
+@patch
+def _bags(self: StaticVectors, words: list[str | None]) -> list[list[int]]:
+    if self.index is not None: return [[] if w is None or w not in self.index else [self.index[w]] for w in words]
+    new = list({w for w in words if w is not None and w not in self._pieces})
+    if new:
+        if len(self._pieces) > 500_000: self._pieces.clear()  # bounded memory over very long inputs
+        for w, enc in zip(new, self.tokenizer.encode_batch(new, add_special_tokens=False)):
+            self._pieces[w] = [i for i in enc.ids if i != self.unk_piece][:MAX_PIECES]
+    return [[] if w is None else self._pieces[w] for w in words]
 
-    @classmethod
-    def load(cls, folder: str | Path, meta: dict) -> 'StaticVectors':
-        "An instance with the saved vocabulary and a zero matrix of the saved shape, for `load_state_dict` to fill."
-        from tokenizers import Tokenizer
-        folder, zeros = Path(folder), np.zeros((meta['rows'], meta['dim']), dtype=np.float32)
-        if meta['kind'] == 'table': return cls(zeros, words=json.loads((folder / 'static_words.json').read_text()), source=meta['source'])
-        return cls(zeros, tokenizer=Tokenizer.from_str((folder / 'static_tokenizer.json').read_text()), source=meta['source'])
+
+@patch
+def bags(self: StaticVectors, words: list[str | None]) -> torch.Tensor:
+    "Row ids of each word's bag [len(words), longest bag], padded with -1 (`None` for padding: an empty bag)."
+    bags = self._bags(words)
+    ids = torch.full((len(bags), max(map(len, bags), default=0) or 1), -1, dtype=torch.long)
+    for i, bag in enumerate(bags): ids[i, :len(bag)] = torch.tensor(bag, dtype=torch.long)
+    return ids
+
+
+@patch
+def forward(self: StaticVectors, bags: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    "The vectors [..., dim] of bags [..., pieces] (zeros for an empty one), and whether each bag has a vector [...]."
+    inside = bags >= 0
+    n = inside.sum(-1)
+    vec = (self.matrix[bags.clamp_min(0)] * inside[..., None]).sum(-2) / n.clamp_min(1)[..., None]
+    return vec, n > 0
+
+
+@patch
+def lookup(self: StaticVectors, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    "Vectors of `words` as a NumPy array, and which of them have one."
+    vec, found = self(self.bags(words).to(self.matrix.device))
+    return vec.cpu().numpy(), found.cpu().numpy()
+
+# %% ../nbs/01a_vectors.ipynb #33135ceb
+@patch
+def save(self: StaticVectors, folder: str | Path):
+    "Write the vocabulary (a file's words or the tokenizer) into `folder`; the matrix travels in its owner's weights."
+    folder = Path(folder)
+    if self.words is not None: (folder / 'static_words.json').write_text(json.dumps(self.words, ensure_ascii=False))
+    else: (folder / 'static_tokenizer.json').write_text(self.tokenizer.to_str())
+
+
+@patch(cls_method=True)
+def load(cls: StaticVectors, folder: str | Path, meta: dict) -> 'StaticVectors':
+    "An instance with the saved vocabulary and a zero matrix of the saved shape, for `load_state_dict` to fill."
+    from tokenizers import Tokenizer
+    folder, zeros = Path(folder), np.zeros((meta['rows'], meta['dim']), dtype=np.float32)
+    if meta['kind'] == 'table':
+        return cls(zeros, words=json.loads((folder / 'static_words.json').read_text()), source=meta['source'])
+    return cls(zeros, tokenizer=Tokenizer.from_str((folder / 'static_tokenizer.json').read_text()),
+               source=meta['source'])
 
 # %% ../nbs/01a_vectors.ipynb #7a1c000a
 STATIC_SOURCES = {
     'minilm-input': "the bundled MiniLM encoder's input word-piece embeddings (384 dimensions)",
-    'minilm-model2vec': 'model2vec vectors distilled from the bundled MiniLM encoder (256 dimensions; made once, then cached)',
+    'minilm-model2vec': 'model2vec vectors distilled from the bundled MiniLM encoder (256 dimensions; '
+                        'made once, then cached)',
 }
 
 
@@ -149,13 +172,15 @@ def random_state_kept():
         try: yield
         finally: random.setstate(py); np.random.set_state(np_state)
 
-
+# %% ../nbs/01a_vectors.ipynb #fe6ed3f9
 def minilm_model2vec(pca_dims: int = 256, log=print) -> Path:
-    "The folder of a model2vec model distilled from the bundled encoder: distilled on the CPU once (about 20 s on 2 cores), then read from `cache_dir()`."
+    """The folder of a model2vec model distilled from the bundled encoder: distilled on the CPU once (about 20 s on 2
+    cores), then read from `cache_dir()`."""
     import model2vec
-    from ner_study.bert import resolve_encoder
+    from ner_study.encoding import resolve_encoder
     src = Path(resolve_encoder('minilm')[0])
-    key = hashlib.sha256(b''.join((p.name + str(p.stat().st_size)).encode() + (p.read_bytes() if p.suffix == '.json' else b'')
+    key = hashlib.sha256(b''.join((p.name + str(p.stat().st_size)).encode()
+                                  + (p.read_bytes() if p.suffix == '.json' else b'')
                                   for p in sorted(src.iterdir()) if p.is_file())).hexdigest()[:10]
     folder = cache_dir() / f'minilm-model2vec{pca_dims}-{model2vec.__version__}-{key}'
     if (folder / 'model.safetensors').exists(): return folder
@@ -169,7 +194,7 @@ def minilm_model2vec(pca_dims: int = 256, log=print) -> Path:
     except OSError: shutil.rmtree(tmp, ignore_errors=True)  # another process was quicker: use its folder
     return folder
 
-
+# %% ../nbs/01a_vectors.ipynb #d99e146e
 def _model2vec_vectors(folder: str | Path, source: str) -> StaticVectors:
     from model2vec import StaticModel
     m = StaticModel.from_pretrained(str(folder))
@@ -179,20 +204,22 @@ def _model2vec_vectors(folder: str | Path, source: str) -> StaticVectors:
 
 
 def load_static_vectors(source: str, lowercase: bool = True, limit: int = 0, log=print) -> StaticVectors:
-    "Pretrained vectors: 'minilm-input' (the offline default), 'minilm-model2vec', a GloVe/word2vec/fastText file (`limit` > 0: its first words), or a folder holding a model2vec model."
+    """Pretrained vectors: 'minilm-input' (the offline default), 'minilm-model2vec', a GloVe/word2vec/fastText file
+    (`limit` > 0: its first words), or a folder holding a model2vec model."""
     if source == 'minilm-model2vec': return _model2vec_vectors(minilm_model2vec(log=log), source)
     if source == 'minilm-input':
-        from ner_study.bert import load_encoder
+        from ner_study.encoding import load_encoder
         with random_state_kept(): tok, enc = load_encoder('minilm')
-        return StaticVectors(enc.get_input_embeddings().weight.detach().numpy(), tokenizer=tok.backend_tokenizer, source=source)
+        return StaticVectors(enc.get_input_embeddings().weight.detach().numpy(), tokenizer=tok.backend_tokenizer,
+                             source=source)
     path = Path(str(source)).expanduser()
     if path.is_dir():
         if not (path / 'model.safetensors').exists():
             raise VectorsError(f'vectors {source!r}: the folder holds no model2vec model (model.safetensors)')
         return _model2vec_vectors(path, source)
     if not path.is_file():
-        raise VectorsError(f"vectors={source!r}: expected {', '.join(map(repr, STATIC_SOURCES))}, a GloVe/word2vec/fastText "
-                           'file or a folder holding a model2vec model')
+        raise VectorsError(f"vectors={source!r}: expected {', '.join(map(repr, STATIC_SOURCES))}, "
+                           'a GloVe/word2vec/fastText file or a folder holding a model2vec model')
     words, matrix = read_vector_file(path, limit)
     if lowercase:  # the first (in these files: the most frequent) spelling of a word wins
         first = {}

@@ -15,6 +15,8 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from fastcore.basics import patch
+
 from .experiment import Experiment, run_from_json
 
 # %% auto #0
@@ -30,12 +32,13 @@ def run_spec(spec: str) -> None:
         torch.set_num_threads(threads)
     run_from_json(spec)
 
-
+# %% ../nbs/07a_workers.ipynb #53061645
 def run_spec_of(exp: Experiment, retrain: bool = False, threads: int | None = None) -> str:
-    "The JSON a run's process is started with: the experiment, whether to retrain, its torch threads (None: torch's default)."
+    """The JSON a run's process is started with: the experiment, whether to retrain, its torch threads
+    (None: torch's default)."""
     return json.dumps({'experiment': asdict(exp), 'retrain': retrain, 'threads': threads})
 
-
+# %% ../nbs/07a_workers.ipynb #fb994a4b
 class RunFailed(RuntimeError):
     "A run's process ended with an error: the message ends with the last lines of its output."
 
@@ -46,14 +49,16 @@ def _run_failed(spec: str, how: str, output: str) -> RunFailed:
     tail = '\n'.join(output.strip().splitlines()[-25:])
     return RunFailed(f"training {exp['model']} seed {exp['train']['seed']} failed ({how}):\n{tail}")
 
-
+# %% ../nbs/07a_workers.ipynb #5ecf7782
 def train_in_child(spec: str, env: dict | None = None) -> float:
-    "Run `run_spec(spec)` in a fresh Python process (`env` added to this one's); its wall seconds. Raises `RunFailed` with the child's last lines."
+    """Run `run_spec(spec)` in a fresh Python process (`env` added to this one's); its wall seconds.
+    Raises `RunFailed` with the child's last lines."""
     env = {**os.environ, 'TQDM_DISABLE': '1', **(env or {})}
     threads = json.loads(spec).get('threads')
     if threads is not None: env['OMP_NUM_THREADS'] = str(threads)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, '-c', 'import sys; from ner_study.workers import run_spec; run_spec(sys.argv[1])', spec],
+    proc = subprocess.run([sys.executable, '-c',
+                           'import sys; from ner_study.workers import run_spec; run_spec(sys.argv[1])', spec],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0: raise _run_failed(spec, f'exit {proc.returncode}', proc.stdout + proc.stderr)
     return time.perf_counter() - t0
@@ -69,12 +74,14 @@ class InlineExecutor(Executor):
 
 # %% ../nbs/07a_workers.ipynb #24809769
 CLUSTERS = ('none', 'local', 'slurm', 'auto')
+# the slurm parameter's keys → submitit's
 SLURM_SETTINGS = {'partition': ('slurm_partition', str), 'time': ('timeout_min', int), 'mem': ('mem_gb', float),
-                  'gpus': ('gpus_per_node', int), 'cpus': ('cpus_per_task', int)}  # the slurm parameter's keys → submitit's
+                  'gpus': ('gpus_per_node', int), 'cpus': ('cpus_per_task', int)}
 
-
+# %% ../nbs/07a_workers.ipynb #9689c6ed
 def slurm_options(text: str | None) -> dict:
-    "submitit's parameters from `partition=debug,time=30,mem=4,gpus=1,cpus=2` (minutes, GB); ValueError naming the bad part."
+    """submitit's parameters from `partition=debug,time=30,mem=4,gpus=1,cpus=2` (minutes, GB);
+    ValueError naming the bad part."""
     out = {}
     for part in filter(None, (p.strip() for p in (text or '').split(','))):
         key, _, value = (x.strip() for x in part.partition('='))
@@ -86,10 +93,11 @@ def slurm_options(text: str | None) -> dict:
         if kind is not str and out[name] <= 0: raise ValueError(f'slurm={text!r}: {key} must be > 0, got {value!r}')
     return out
 
-
+# %% ../nbs/07a_workers.ipynb #57bd17e8
 @dataclass
 class Workers:
-    "Where a study's runs train: `workers` at a time, as child processes (`cluster='none'`) or submitit jobs, each with `threads` torch threads."
+    """Where a study's runs train: `workers` at a time, as child processes (`cluster='none'`) or submitit jobs,
+    each with `threads` torch threads."""
     workers: int = 1
     cluster: str = 'none'         # none: child processes of this machine; local, slurm, auto: submitit jobs
     threads: int | None = None    # torch threads per run; None: torch's default with one worker, else cores // workers
@@ -101,7 +109,8 @@ class Workers:
             raise ValueError(f'workers={self.workers!r}: expected a number >= 1')
         if self.cluster not in CLUSTERS:
             raise ValueError(f'cluster={self.cluster!r}: expected one of {", ".join(CLUSTERS)}')
-        if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1):
+        if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int)
+                                         or self.threads < 1):
             raise ValueError(f'threads={self.threads!r}: expected a number >= 1, or None for cores // workers')
         if self.threads is None and self.workers > 1: self.threads = max(1, (os.cpu_count() or 1) // self.workers)
         self._slots = queue.Queue()
@@ -109,42 +118,55 @@ class Workers:
         self._submitit = None
 
     def executor(self) -> Executor:
-        "The `concurrent.futures` engine: sequential for one worker, else a pool of `workers` threads, each waiting on one run."
-        return InlineExecutor() if self.workers == 1 else ThreadPoolExecutor(self.workers, thread_name_prefix='study-run')
+        """The `concurrent.futures` engine: sequential for one worker, else a pool of `workers` threads,
+        each waiting on one run."""
+        return (InlineExecutor() if self.workers == 1
+                else ThreadPoolExecutor(self.workers, thread_name_prefix='study-run'))
 
     def describe(self) -> str:
         "A sentence for the report: how its runs were trained now."
         where = 'child processes of this machine' if self.cluster == 'none' else f'submitit jobs ({self.cluster})'
-        threads = f'{self.threads} torch thread{"s" * (self.threads != 1)} each' if self.threads else "torch's default threads"
+        threads = (f'{self.threads} torch thread{"s" * (self.threads != 1)} each' if self.threads
+                   else "torch's default threads")
         return f'{self.workers} at a time, as {where}, with {threads}'
 
-    def train(self, exp: Experiment, retrain: bool = False) -> float:
-        "Train the run of `exp` where this engine says, waiting for it; its wall seconds. Raises `RunFailed` with the run's own error."
-        spec = run_spec_of(exp, retrain, self.threads)
-        slot = self._slots.get()  # a free worker: at most `workers` runs at a time, each on its own GPU where there are several
-        try:
-            if self.cluster == 'none': return train_in_child(spec, _gpu_env(slot) if self.workers > 1 else None)
-            t0 = time.perf_counter()
-            job = self.submit(exp, retrain)
-            try: job.result()
-            except Exception as e: raise _run_failed(spec, f'submitit job {job.job_id}', str(e)) from None
-            return time.perf_counter() - t0
-        finally: self._slots.put(slot)
+# %% ../nbs/07a_workers.ipynb #0af004f6
+@patch
+def train(self: Workers, exp: Experiment, retrain: bool = False) -> float:
+    """Train the run of `exp` where this engine says, waiting for it; its wall seconds.
+    Raises `RunFailed` with the run's own error."""
+    spec = run_spec_of(exp, retrain, self.threads)
+    # a free worker: at most `workers` runs at a time, each on its own GPU where there are several
+    slot = self._slots.get()
+    try:
+        if self.cluster == 'none': return train_in_child(spec, _gpu_env(slot) if self.workers > 1 else None)
+        t0 = time.perf_counter()
+        job = self.submit(exp, retrain)
+        try: job.result()
+        except Exception as e: raise _run_failed(spec, f'submitit job {job.job_id}', str(e)) from None
+        return time.perf_counter() - t0
+    finally: self._slots.put(slot)
 
-    def submit(self, exp: Experiment, retrain: bool = False):
-        "The run of `exp` sent as a submitit job (a cluster engine only), not waited for: its `job.job_id`, `job.result()`, `job.paths`."
-        if self.cluster == 'none': raise ValueError("submit: cluster='none' trains child processes; use train")
-        return self._submitit_executor().submit(run_spec, run_spec_of(exp, retrain, self.threads))
+# %% ../nbs/07a_workers.ipynb #1d396c16
+@patch
+def submit(self: Workers, exp: Experiment, retrain: bool = False):
+    """The run of `exp` sent as a submitit job (a cluster engine only), not waited for: its `job.job_id`,
+    `job.result()`, `job.paths`."""
+    if self.cluster == 'none': raise ValueError("submit: cluster='none' trains child processes; use train")
+    return self._submitit_executor().submit(run_spec, run_spec_of(exp, retrain, self.threads))
 
-    def _submitit_executor(self):
-        "submitit's executor, made once (imported only when a cluster is asked for)."
-        if self._submitit is None:
-            import submitit
-            ex = submitit.AutoExecutor(folder=Path(self.folder) / '%j', cluster=None if self.cluster == 'auto' else self.cluster)
-            ex.update_parameters(**{**({'cpus_per_task': self.threads} if self.threads and ex.cluster != 'local' else {}),
-                                    **self.cluster_options})
-            self._submitit = ex
-        return self._submitit
+
+@patch
+def _submitit_executor(self: Workers):
+    "submitit's executor, made once (imported only when a cluster is asked for)."
+    if self._submitit is None:
+        import submitit
+        ex = submitit.AutoExecutor(folder=Path(self.folder) / '%j',
+                                   cluster=None if self.cluster == 'auto' else self.cluster)
+        ex.update_parameters(**{**({'cpus_per_task': self.threads} if self.threads and ex.cluster != 'local' else {}),
+                                **self.cluster_options})
+        self._submitit = ex
+    return self._submitit
 
 # %% ../nbs/07a_workers.ipynb #497252c9
 def _gpu_env(slot: int) -> dict:

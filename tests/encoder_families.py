@@ -1,5 +1,6 @@
-"""Small encoders of every tokenizer family a user may bring, built in seconds: random weights from a small configuration
-and a tokenizer trained on a few hundred sentences with the `tokenizers` library, saved as a local Hugging Face folder."""
+"""Small encoders of every tokenizer family a user may bring, built in seconds: random weights from a small
+configuration and a tokenizer trained on a few hundred sentences with the `tokenizers` library, saved as a local Hugging
+Face folder."""
 import json
 from pathlib import Path
 
@@ -36,10 +37,13 @@ def _family(name, texts):
     "(tokenizer, configuration) of family `name`, the tokenizer of the family's own class where transformers has one."
     if name in ('bert', 'distilbert', 'electra'):  # WordPiece
         vocab = _wordpiece(texts)
-        if name == 'bert': return T.BertTokenizer(vocab=vocab), T.BertConfig(vocab_size=len(vocab), max_position_embeddings=512, **SMALL)
+        if name == 'bert': return T.BertTokenizer(vocab=vocab), T.BertConfig(vocab_size=len(vocab),
+                                                                             max_position_embeddings=512, **SMALL)
         if name == 'electra':
-            return T.ElectraTokenizer(vocab=vocab), T.ElectraConfig(vocab_size=len(vocab), embedding_size=16, max_position_embeddings=512, **SMALL)
-        return T.DistilBertTokenizer(vocab=vocab), T.DistilBertConfig(vocab_size=len(vocab), dim=32, n_layers=1, n_heads=2, hidden_dim=64,
+            return T.ElectraTokenizer(vocab=vocab), T.ElectraConfig(vocab_size=len(vocab), embedding_size=16,
+                                                                    max_position_embeddings=512, **SMALL)
+        return T.DistilBertTokenizer(vocab=vocab), T.DistilBertConfig(vocab_size=len(vocab), dim=32, n_layers=1,
+                                                                      n_heads=2, hidden_dim=64,
                                                                       max_position_embeddings=512)
     if name == 'roberta':  # byte-level BPE, positions counted from after the padding index
         _, vocab, merges = _byte_level_bpe(texts)
@@ -47,13 +51,16 @@ def _family(name, texts):
                 T.RobertaConfig(vocab_size=len(vocab), pad_token_id=1, max_position_embeddings=514, **SMALL))
     if name == 'modernbert':  # byte-level BPE in a tokenizer of no family class, rotary positions
         t, vocab, _ = _byte_level_bpe(texts)
-        tok = T.PreTrainedTokenizerFast(tokenizer_object=t._tokenizer, cls_token='<s>', sep_token='</s>', pad_token='<pad>',
+        tok = T.PreTrainedTokenizerFast(tokenizer_object=t._tokenizer, cls_token='<s>', sep_token='</s>',
+                                        pad_token='<pad>',
                                         unk_token='<unk>', mask_token='<mask>')
-        return tok, T.ModernBertConfig(vocab_size=len(vocab), pad_token_id=1, cls_token_id=0, sep_token_id=2, bos_token_id=0,
+        return tok, T.ModernBertConfig(vocab_size=len(vocab), pad_token_id=1, cls_token_id=0, sep_token_id=2,
+                                       bos_token_id=0,
                                        eos_token_id=2, max_position_embeddings=512, **SMALL)
     if name == 'deberta-v2':  # SentencePiece Unigram (DeBERTa-v3's tokenizer)
         vocab = _unigram(texts, WORDPIECE_SPECIALS, '[UNK]')
-        return T.DebertaV2Tokenizer(vocab=vocab, unk_id=1), T.DebertaV2Config(vocab_size=len(vocab), max_position_embeddings=512, **SMALL)
+        return T.DebertaV2Tokenizer(vocab=vocab, unk_id=1), T.DebertaV2Config(vocab_size=len(vocab),
+                                                                              max_position_embeddings=512, **SMALL)
     if name == 'xlm-roberta':  # SentencePiece Unigram, RoBERTa's positions
         vocab = _unigram(texts, ROBERTA_SPECIALS, '<unk>')
         return (T.XLMRobertaTokenizer(vocab=vocab),

@@ -11,7 +11,8 @@ import torch
 
 from ner_study.metrics import RunMetrics
 
-HELPER = Path(__file__).with_name('dist_train.py')  # a tiny BiLSTM-CRF, 2 epochs on 50 W-NUT 2016 sentences, dropout off
+# a tiny BiLSTM-CRF, 2 epochs on 50 W-NUT 2016 sentences, dropout off
+HELPER = Path(__file__).with_name('dist_train.py')
 # float32 sums taken in another order (each process sums its share, then gloo sums the processes): weights agree to
 # about 5e-6 after 2 epochs; losses to about 1e-6 relative
 WEIGHT_ATOL, LOSS_RTOL = 1e-4, 1e-5
@@ -62,15 +63,18 @@ def test_two_processes_train_like_one(tmp_path):
 
     # the main process wrote exactly what one process writes; the other wrote nothing
     written = {p.name: json.loads(p.read_text()) for p in two.glob('writes-rank*.json')}
-    assert written == {'writes-rank0.json': json.loads((one / 'writes-rank0.json').read_text()), 'writes-rank1.json': []}
+    assert written == {'writes-rank0.json': json.loads((one / 'writes-rank0.json').read_text()),
+                       'writes-rank1.json': []}
     assert written['writes-rank0.json'].count('save_tagger') >= 1
     assert sorted(p.name for p in (two / 'run').iterdir()) == sorted(p.name for p in (one / 'run').iterdir())
     assert len(list((two / 'run' / 'tb').iterdir())) == 1  # one TensorBoard event file
 
 
 def test_readme_command_fits_with_two_processes(tmp_path):
-    "The README's multi-process command end to end: `accelerate launch ... -m ner_study.cli fit`; one result, from the main process."
-    out = _run([sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1',
+    """The README's multi-process command end to end: `accelerate launch ... -m ner_study.cli fit`; one result, from the
+    main process."""
+    out = _run([sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', '2',
+                '--num_machines', '1',
                 '--mixed_precision', 'no', '--dynamo_backend', 'no', '--main_process_port', str(_free_port()),
                 '-m', 'ner_study.cli', 'fit', '--model', 'lstm', '--epochs', '1', '--max-train-sentences', '48',
                 '--output-dir', str(tmp_path)])

@@ -1,12 +1,14 @@
-"""Every encoder family a user may bring with `-p encoder`: the tagger feeds it the pieces of pretraining, labels each word
-on a piece that holds its characters, respects its usable positions, trains a step, saves, reloads and predicts the same
-tags, and tags raw text with offsets. The encoders are small random-weight ones built here (tests/encoder_families.py)."""
+"""Every encoder family a user may bring with `-p encoder`: the tagger feeds it the pieces of pretraining, labels each
+word on a piece that holds its characters, respects its usable positions, trains a step, saves, reloads and predicts the
+same tags, and tags raw text with offsets. The encoders are small random-weight ones built here
+(tests/encoder_families.py)."""
 import numpy as np
 import pytest
 import torch
 
 from encoder_families import FAMILIES, build_encoder
-from ner_study.bert import BertConfig, BertTagger, EncoderError, blank_pieces, label_pieces, load_encoder, split_and_running, word_pieces
+from ner_study.bert import (BertConfig, BertTagger, EncoderError, blank_pieces, label_pieces, load_encoder,
+                            split_and_running, word_pieces)
 from ner_study.corpora import labels_of, load_corpus
 from ner_study.encoding import Vocab
 from ner_study.packed import LazyAdamW
@@ -57,9 +59,12 @@ def test_a_tokenizer_that_cannot_match_running_text_is_refused(encoders, tmp_pat
     backend.normalizer = normalizers.Prepend('x')  # once before running text, but before each word passed on its own
     folder = tmp_path / 'odd'
     shutil.copytree(encoders['bert'], folder, ignore=shutil.ignore_patterns('*token*', 'vocab*'))
-    PreTrainedTokenizerFast(tokenizer_object=backend, unk_token='[UNK]', cls_token='[CLS]', sep_token='[SEP]', pad_token='[PAD]',
+    PreTrainedTokenizerFast(tokenizer_object=backend, unk_token='[UNK]', cls_token='[CLS]', sep_token='[SEP]',
+                            pad_token='[PAD]',
                             mask_token='[MASK]').save_pretrained(folder)
-    with pytest.raises(EncoderError, match=r"encoder '.*odd': its tokenizer gives words passed one by one other pieces than running text"):
+    with pytest.raises(EncoderError,
+                       match=r"encoder '.*odd': its tokenizer gives words passed one by one other pieces than running "
+                             r"text"):
         load_encoder(str(folder))
 
 
@@ -97,7 +102,8 @@ def test_trains_saves_reloads_and_predicts_raw_text(family, encoders, corpus, tm
     labels = Vocab(labels_of(corpus.train))
     tagger = BertTagger(BertConfig(encoder=str(encoders[family]), use_crf=True), labels)
     batch = [s for s in corpus.train[:16]]
-    opt = LazyAdamW([p for p in tagger.parameters() if p.requires_grad], lr=1e-3)  # the learner's: sparse word-piece gradients where packed
+    # the learner's: sparse word-piece gradients where packed
+    opt = LazyAdamW([p for p in tagger.parameters() if p.requires_grad], lr=1e-3)
     tagger.train()
     loss = tagger.loss(tagger.collate([s.tokens for s in batch], [s.tags for s in batch]))
     loss.backward(); opt.step()

@@ -21,11 +21,14 @@ except RunFolderBusy as e: print('busy:', e)
 
 
 def test_two_processes_racing_for_a_stale_lock_exactly_one_wins(tmp_path):
-    gone = int(subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'], capture_output=True, text=True).stdout)
+    gone = int(subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'], capture_output=True,
+                              text=True).stdout)
     folder = tmp_path / 'run'; folder.mkdir()
-    (folder / '.writer').write_text(json.dumps({'host': socket.gethostname(), 'pid': gone, 'since': 'earlier'}))  # its writer died
+    # its writer died
+    (folder / '.writer').write_text(json.dumps({'host': socket.gethostname(), 'pid': gone, 'since': 'earlier'}))
     start = time.time() + 2
-    racers = [subprocess.Popen([sys.executable, '-c', RACER, str(folder), str(start)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    racers = [subprocess.Popen([sys.executable, '-c', RACER, str(folder), str(start)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
               for _ in range(2)]
     outs = [p.communicate(timeout=60) for p in racers]
     said = sorted(o.strip().split(':')[0] for o, _ in outs)

@@ -1,5 +1,6 @@
-"""Precision and numerics across machines: a bfloat16 request on a CPU without native bfloat16 trains in float32 with one
-line saying so (the CLI here; the report notebook in test_report.py), never a oneDNN crash; and the reproduction check's command."""
+"""Precision and numerics across machines: a bfloat16 request on a CPU without native bfloat16 trains in float32 with
+one line saying so (the CLI here; the report notebook in test_report.py), never a oneDNN crash; and the reproduction
+check's command."""
 import json
 import os
 import subprocess
@@ -19,8 +20,10 @@ FALLBACK = 'bfloat16 training and prediction asked for, but it runs in float32 h
 
 
 def test_cli_bf16_falls_back_to_float32_where_bf16_is_not_native(tmp_path, wnut_slice):
-    "BERT through the CLI: its training asks for bfloat16, and its prediction takes it wherever native (here it is not)."
-    r = subprocess.run(CLI + ['fit', '--model', 'bert', '--bf16', '--epochs', '1', '--max-train-sentences', '32', '--corpus', wnut_slice,
+    """BERT through the CLI: its training asks for bfloat16, and its prediction takes it wherever native (here it is
+    not)."""
+    r = subprocess.run(CLI + ['fit', '--model', 'bert', '--bf16', '--epochs', '1', '--max-train-sentences', '32',
+                              '--corpus', wnut_slice,
                               '--output-dir', str(tmp_path)], env=NO_BF16, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     lines = [l for l in r.stdout.splitlines() if l.startswith(FALLBACK)]
@@ -32,8 +35,10 @@ def test_cli_bf16_falls_back_to_float32_where_bf16_is_not_native(tmp_path, wnut_
 
 @pytest.mark.skipif(not native_bf16('cpu'), reason='this CPU has no native bfloat16 (AVX512-BF16 or AMX)')
 def test_bf16_trains_in_bfloat16_where_it_is_native(tmp_path, wnut_slice):
-    r = subprocess.run(CLI + ['fit', '--model', 'lstm', '--bf16', '--epochs', '1', '--max-train-sentences', '32', '--corpus', wnut_slice,
-                              '--output-dir', str(tmp_path)], env={**os.environ, 'TQDM_DISABLE': '1'}, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(CLI + ['fit', '--model', 'lstm', '--bf16', '--epochs', '1', '--max-train-sentences', '32',
+                              '--corpus', wnut_slice,
+                              '--output-dir', str(tmp_path)], env={**os.environ, 'TQDM_DISABLE': '1'},
+                       capture_output=True, text=True, timeout=600)
     assert r.returncode == 0 and FALLBACK not in r.stdout, r.stdout + r.stderr
     metrics = RunMetrics.read(next(tmp_path.glob('*/metrics.json')).parent)
     assert metrics.numerics['bf16'] is True, metrics.numerics
@@ -45,7 +50,8 @@ def test_reproduce_names_a_missing_set_or_reference_in_one_line(tmp_path, capsys
     reference.write_text(json.dumps({'sets': {'headline': [['lstm', 42]]}}))
     assert main(['reproduce', '--reference', str(reference), '--set', 'everything']) == 2
     err = capsys.readouterr().err
-    assert err.count('\n') == 1 and err.startswith('ner-study: error: ') and "set 'everything'" in err and 'headline' in err, err
+    assert (err.count('\n') == 1 and err.startswith('ner-study: error: ') and "set 'everything'" in err
+            and 'headline' in err), err
     assert main(['reproduce', '--reference', str(tmp_path / 'none.json')]) == 2
     err = capsys.readouterr().err
     assert 'none.json' in err and err.count('\n') == 1, err

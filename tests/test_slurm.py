@@ -9,13 +9,16 @@ import time
 import pytest
 
 from ner_study.experiment import experiment_from_params
-from ner_study.study import StudyConfig, StudyIncomplete, run_study, train_missing
+from ner_study.run_folders import StudyIncomplete, train_missing
+from ner_study.study import StudyConfig, run_study
 from ner_study.workers import Workers, run_spec_of, train_in_child
 
 pytestmark = pytest.mark.skipif(not os.environ.get('SLURM_CONF'), reason=os.environ.get('NER_STUDY_NO_SLURM')
-                                or 'no SLURM cluster here: `make test-slurm` runs these tests on one (tests/slurm-cluster.sh)')
+                                or 'no SLURM cluster here: `make test-slurm` runs these tests on one '
+                                   '(tests/slurm-cluster.sh)')
 
-STUDY = dict(models='lstm-word,lstm-char', folds=1, top_seeds=1, fractions='1', epochs=2, max_train_sentences=64, threads=1)
+STUDY = dict(models='lstm-word,lstm-char', folds=1, top_seeds=1, fractions='1', epochs=2, max_train_sentences=64,
+             threads=1)
 
 
 def job_state(job_id) -> str:
@@ -25,7 +28,8 @@ def job_state(job_id) -> str:
 
 
 def study(corpus, out, **kw):
-    return run_study(StudyConfig(corpus=corpus, output_dir=str(out), tables_dir=str(out / 'tables'), **STUDY, **kw), progress=False)
+    return run_study(StudyConfig(corpus=corpus, output_dir=str(out), tables_dir=str(out / 'tables'), **STUDY, **kw),
+                     progress=False)
 
 
 def test_a_study_on_slurm_gives_the_figures_of_one_run_after_another(wnut_slice, tmp_path):
@@ -34,14 +38,16 @@ def test_a_study_on_slurm_gives_the_figures_of_one_run_after_another(wnut_slice,
     assert len(on_slurm) == len(alone) == 2 and all(r.trained_now for r in on_slurm + alone)
     for a, b in zip(on_slurm, alone):
         assert (a.model, a.seed) == (b.model, b.seed)
-        assert a.metrics.test == b.metrics.test and a.test_pred == b.test_pred and a.metrics.threads == b.metrics.threads == 1
+        assert (a.metrics.test == b.metrics.test and a.test_pred == b.test_pred
+                and a.metrics.threads == b.metrics.threads == 1)
     logs = list((tmp_path / 'slurm' / 'jobs').glob('*/*_log.out'))
     assert len(logs) == 2, 'each run was a SLURM job with its own log'
 
 
 def test_the_users_slurm_settings_reach_sbatch(tmp_path):
-    cfg = StudyConfig(cluster='slurm', workers=2, threads=1, output_dir=str(tmp_path), slurm='partition=debug,time=30,mem=2,gpus=1,cpus=2')
-    text = cfg.engine()._submitit_executor()._executor._make_submission_file_text('python -c pass', 'uid')
+    cfg = StudyConfig(cluster='slurm', workers=2, threads=1, output_dir=str(tmp_path),
+                      slurm='partition=debug,time=30,mem=2,gpus=1,cpus=2')
+    text = cfg.make_workers()._submitit_executor()._executor._make_submission_file_text('python -c pass', 'uid')
     for flag in ('--partition=debug', '--time=30', '--mem=2GB', '--gpus-per-node=1', '--cpus-per-task=2'):
         assert f'#SBATCH {flag}\n' in text, (flag, text)
     with pytest.raises(ValueError, match=r"slurm='queue=gpu': 'queue=gpu' is not one of partition"):
@@ -62,7 +68,8 @@ def test_a_cancelled_job_resumes_from_its_last_finished_epoch(wnut_slice, tmp_pa
     subprocess.run(['scancel', str(job.job_id)], check=True)
     while time.time() < deadline and job_state(job.job_id) not in ('CANCELLED', 'COMPLETED', 'FAILED'): time.sleep(0.2)
     before = json.loads(hist[0].read_text())
-    assert job_state(job.job_id) == 'CANCELLED' and 2 <= len(before) < params['epochs'], (job_state(job.job_id), len(before))
+    assert job_state(job.job_id) == 'CANCELLED' and 2 <= len(before) < params['epochs'], (
+        (job_state(job.job_id), len(before)))
     workers.train(exp)  # sent again: resumes after the last finished epoch (the cancelled job's lock is taken over)
     whole = experiment_from_params('lstm', output_dir=str(tmp_path / 'whole'), **params)
     train_in_child(run_spec_of(whole, threads=1))  # uninterrupted, with the same one thread
@@ -75,12 +82,16 @@ def test_a_cancelled_job_resumes_from_its_last_finished_epoch(wnut_slice, tmp_pa
 
 def test_a_failed_job_is_named_with_the_last_lines_of_its_log(wnut_slice, tmp_path):
     gone = shutil.copytree(wnut_slice, tmp_path / 'corpus-removed-before-training')
-    bad = experiment_from_params('lstm-word', corpus=str(gone), epochs=1, max_train_sentences=16, output_dir=str(tmp_path / 'runs'))
-    good = experiment_from_params('lstm-word', corpus=wnut_slice, epochs=1, max_train_sentences=16, output_dir=str(tmp_path / 'runs'))
+    bad = experiment_from_params('lstm-word', corpus=str(gone), epochs=1, max_train_sentences=16,
+                                 output_dir=str(tmp_path / 'runs'))
+    good = experiment_from_params('lstm-word', corpus=wnut_slice, epochs=1, max_train_sentences=16,
+                                  output_dir=str(tmp_path / 'runs'))
     runs = {'bad': (bad, tmp_path / 'runs' / 'bad'), 'good': (good, tmp_path / 'runs' / 'good')}
     shutil.rmtree(gone)
     with pytest.raises(StudyIncomplete) as e:
-        train_missing(runs, Workers(workers=2, cluster='slurm', threads=1, folder=str(tmp_path / 'jobs')), progress=False)
+        train_missing(runs, Workers(workers=2, cluster='slurm', threads=1, folder=str(tmp_path / 'jobs')),
+                      progress=False)
     message = str(e.value)
-    assert message.startswith('1 of 2 study runs failed') and '- bad: training lstm-word seed 42 failed (submitit job ' in message
+    assert (message.startswith('1 of 2 study runs failed')
+            and '- bad: training lstm-word seed 42 failed (submitit job ' in message)
     assert 'corpus-removed-before-training' in message and 'no such file or folder' in message, message

@@ -13,7 +13,9 @@ import time
 import pytest
 
 import ner_study.study as study
-from ner_study import comparison, tables, verdict
+from ner_study import seeds, tables, verdict
+from ner_study.folds import Folds
+from ner_study.run_folders import StudyIncomplete, is_finished
 from ner_study.corpora import Corpus, CorpusSpec, load_corpus
 from ner_study.tags import Sentence
 from ner_study.experiment import run_experiment
@@ -41,7 +43,8 @@ def count_children(monkeypatch):
 
 
 # two tiny runs (one epoch on 24 sentences, one torch thread each): every engine must train them alike
-PARAMS = dict(models='lstm-word,lstm-char', seeds=1, top_seeds=1, fractions='1', epochs=1, max_train_sentences=24, threads=1, folds=1)
+PARAMS = dict(models='lstm-word,lstm-char', seeds=1, top_seeds=1, fractions='1', epochs=1, max_train_sentences=24,
+              threads=1, folds=1)
 KILLED_STUDY = """
 import sys
 import ner_study.study as study
@@ -51,15 +54,17 @@ study.run_study(study.StudyConfig(**eval(sys.argv[1])), progress=False)
 
 @pytest.fixture(scope='module')
 def sequential(tmp_path_factory, wnut_slice, corpus):
-    "The two runs one after another — a study killed once the first run had finished, then run again: (config, runs, first run's metrics mtime)."
+    """The two runs one after another — a study killed once the first run had finished, then run again: (config, runs,
+    first run's metrics mtime)."""
     cfg = study.StudyConfig(corpus=wnut_slice, output_dir=str(tmp_path_factory.mktemp('sequential')), **PARAMS)
     first, second = [e.run_dir(corpus) for *_, e in cfg.plan(len(corpus.train))]
-    killed = subprocess.Popen([sys.executable, '-c', KILLED_STUDY, repr({'corpus': wnut_slice, 'output_dir': cfg.output_dir, **PARAMS})],
+    killed = subprocess.Popen([sys.executable, '-c', KILLED_STUDY,
+                               repr({'corpus': wnut_slice, 'output_dir': cfg.output_dir, **PARAMS})],
                               start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 300
-        while not study.is_finished(first) and killed.poll() is None and time.time() < deadline: time.sleep(0.2)
-        assert study.is_finished(first) and not study.is_finished(second), 'killed after the first run finished'
+        while not is_finished(first) and killed.poll() is None and time.time() < deadline: time.sleep(0.2)
+        assert is_finished(first) and not is_finished(second), 'killed after the first run finished'
     finally:
         os.killpg(killed.pid, signal.SIGKILL); killed.wait()
     mtime = (first / 'metrics.json').stat().st_mtime_ns
@@ -84,7 +89,8 @@ def test_study_reuses_finished_runs_and_retrains_on_request(sequential, wnut_sli
     assert [(r.model, r.seed, r.trained_now) for r in more] == [('lstm-word', 42, False), ('lstm-word', 43, True),
                                                                 ('lstm-char', 42, False), ('lstm-char', 43, True)]
     forced = study.run_study(cfg, corpus, retrain=True, progress=False)
-    assert all(r.trained_now for r in forced) and count_children[-2:] == [('lstm-word', 42, 24, True), ('lstm-char', 42, 24, True)]
+    assert (all(r.trained_now for r in forced)
+            and count_children[-2:] == [('lstm-word', 42, 24, True), ('lstm-char', 42, 24, True)])
     assert all((r.run_dir / 'metrics.json').stat().st_mtime_ns > mtimes[r.run_dir] for r in forced)
     # a retrained run is the same run: same seed, same configuration, same test predictions
     assert [r.test_pred for r in forced] == [r.test_pred for r in first]
@@ -105,12 +111,15 @@ def test_study_reuses_finished_runs_and_retrains_on_request(sequential, wnut_sli
 def test_cache_key_changes_with_corpus_config_and_seed(corpus):
     cfg = study.StudyConfig(seeds=2)
     exp = cfg.experiment('lstm', 42)
-    changed = Corpus(corpus.name, corpus.train[:-1] + [Sentence(corpus.train[-1].tokens + ['!'], corpus.train[-1].tags + ['O'])],
+    changed = Corpus(corpus.name,
+                     corpus.train[:-1] + [Sentence(corpus.train[-1].tokens + ['!'], corpus.train[-1].tags + ['O'])],
                      corpus.dev, corpus.test)
     dirs = {exp.run_dir(corpus), exp.run_dir(changed), cfg.experiment('lstm', 43).run_dir(corpus),
-            study.StudyConfig(epochs=3).experiment('lstm', 42).run_dir(corpus), cfg.experiment('bert', 42).run_dir(corpus)}
+            study.StudyConfig(epochs=3).experiment('lstm', 42).run_dir(corpus),
+            cfg.experiment('bert', 42).run_dir(corpus)}
     assert len(dirs) == 5
-    assert study.StudyConfig(seeds=1, workers=2, tune_trials=3).experiment('lstm', 42).run_dir(corpus) == exp.run_dir(corpus)
+    assert (study.StudyConfig(seeds=1, workers=2, tune_trials=3).experiment('lstm', 42).run_dir(corpus)
+            == exp.run_dir(corpus))
 
 
 def test_two_workers_and_submitit_give_the_sequential_figures(sequential, tmp_path, corpus, count_children):
@@ -120,28 +129,36 @@ def test_two_workers_and_submitit_give_the_sequential_figures(sequential, tmp_pa
     two = replace(cfg, output_dir=str(tmp_path / 'two-workers'), workers=2)
     blocked = [e.run_dir(corpus) for *_, e in two.plan(len(corpus.train))][1]
     blocked.parent.mkdir(parents=True); blocked.write_text('in the way')
-    with pytest.raises(study.StudyIncomplete, match=f'1 of 2 study runs failed(.|\\n)*{blocked.name}: training lstm-char seed 42 failed'):
+    with pytest.raises(StudyIncomplete,
+                       match=f'1 of 2 study runs failed(.|\\n)*{blocked.name}: training lstm-char seed 42 failed'):
         study.run_study(two, corpus, progress=False)
     blocked.unlink()
     on_two = study.run_study(two, corpus, progress=False)
-    assert [r.trained_now for r in on_two] == [False, True], 'the finished run is kept, only the failed one trains again'
+    assert [r.trained_now for r in on_two] == [False, True], (
+        'the finished run is kept, only the failed one trains again')
 
-    jobs = study.run_study(replace(cfg, output_dir=str(tmp_path / 'submitit'), workers=2, cluster='local'), corpus, progress=False)
-    assert len(count_children) == 5 and list((tmp_path / 'submitit' / 'jobs').iterdir()), 'the submitit runs went through its job folder'
+    jobs = study.run_study(replace(cfg, output_dir=str(tmp_path / 'submitit'), workers=2, cluster='local'), corpus,
+                           progress=False)
+    assert len(count_children) == 5 and list((tmp_path / 'submitit' / 'jobs').iterdir()), (
+        'the submitit runs went through its job folder')
 
     runs_tables = [tables.runs_table(runs) for runs in (one_by_one, on_two, jobs)]
-    figures = ['model', 'seed', 'f1', 'precision', 'recall', 'macro_f1', 'token_accuracy', 'dev_f1', 'epochs', 'threads']
+    figures = ['model', 'seed', 'f1', 'precision', 'recall', 'macro_f1', 'token_accuracy', 'dev_f1', 'epochs',
+               'threads']
     for t in runs_tables[1:]: assert t[figures].equals(runs_tables[0][figures])
     assert runs_tables[0]['threads'].tolist() == [1, 1]
     assert [r.test_pred for r in on_two] == [r.test_pred for r in one_by_one] == [r.test_pred for r in jobs]
 
 
-@pytest.mark.skipif(not os.path.exists('/proc/stat'), reason='the CPU counters of other processes are read from /proc/stat (Linux)')
+@pytest.mark.skipif(not os.path.exists('/proc/stat'),
+                    reason='the CPU counters of other processes are read from /proc/stat (Linux)')
 def test_a_run_trained_beside_busy_processes_is_marked_busy(tmp_path, wnut_slice, corpus):
-    "A process spinning on a core while two study runs train: the run's metrics, the cost table's count and the headline say so."
+    """A process spinning on a core while two study runs train: the run's metrics, the cost table's count and the
+    headline say so."""
     spinners = [subprocess.Popen([sys.executable, '-c', 'while True: pass'])]
     try:
-        cfg = study.StudyConfig(corpus=wnut_slice, models='lstm-word,lstm-char', seeds=1, top_seeds=1, fractions='1', epochs=1,
+        cfg = study.StudyConfig(corpus=wnut_slice, models='lstm-word,lstm-char', seeds=1, top_seeds=1, fractions='1',
+                                epochs=1,
                                 max_train_sentences=24, output_dir=str(tmp_path))
         runs = study.run_study(cfg, corpus, progress=False)
     finally:
@@ -156,10 +173,13 @@ def test_a_run_trained_beside_busy_processes_is_marked_busy(tmp_path, wnut_slice
 
 
 def test_auto_top_seeds_stops_for_each_of_its_reasons(tmp_path, wnut_slice, corpus, monkeypatch):
-    """top_seeds='auto' on tiny runs, each new seed trained for real. What the tiny taggers' scores say is arbitrary, so the
-    statistics it decides by — the difference and its noise — are set for each case (their arithmetic is checked in nbs/)."""
+    """top_seeds='auto' on tiny runs, each new seed trained for real. What the tiny taggers' scores say is arbitrary, so
+    the statistics it decides by — the difference and its noise — are set for each case (their arithmetic is checked in
+    nbs/)."""
     # in this process: the process-per-run path is the tests' above
-    monkeypatch.setattr(Workers, 'train', lambda workers, exp, retrain=False: run_experiment(exp, retrain=retrain, progress=False, log=lambda *_: None))
+    monkeypatch.setattr(Workers, 'train',
+                        lambda workers, exp, retrain=False: run_experiment(exp, retrain=retrain, progress=False,
+                                                                           log=lambda *_: None))
     params = dict(corpus=wnut_slice, models='lstm-word,bert-frozen', seeds=1, top_seeds='auto', fractions='1', epochs=1,
                   max_train_sentences=24, output_dir=str(tmp_path))
     cfg = study.StudyConfig(**params, seed_budget=30)
@@ -167,18 +187,21 @@ def test_auto_top_seeds_stops_for_each_of_its_reasons(tmp_path, wnut_slice, corp
     runs = study.run_study(cfg, corpus, progress=False)
     one = Workers()
     def noise(test_se, seed_sd):  # the detectable difference of the seeds trained so far, with this noise
-        return lambda runs, corpus, a, b: DetectableDifference(test_se, seed_sd, len({r.seed for r in runs if r.model == a}), 40)
+        return lambda runs, corpus, a, b: DetectableDifference(test_se, seed_sd,
+                                                               len({r.seed for r in runs if r.model == a}), 40)
     # seeds are noisier than the test set: with a small difference, a seed is added (trained now) until the seed floor
     # reaches the test-set floor: 2.8 * 0.03 / sqrt(n) <= 2.8 * 0.02 at n = 3
-    monkeypatch.setattr(verdict, 'pair_power', noise(0.02, 0.03))
+    monkeypatch.setattr(seeds, 'pair_power', noise(0.02, 0.03))
     monkeypatch.setattr(verdict, 'pair_difference', lambda rt, a, b: 0.01)
-    grown_runs, grown, stop = comparison.grow_top_seeds(cfg, corpus, runs, one, progress=False)
+    grown_runs, grown, stop = seeds.grow_top_seeds(cfg, corpus, Folds([corpus]), runs, one, progress=False)
     assert (stop['reason'], stop['seeds'], grown.top_seed_list) == ('seed floor', 3, (42, 43, 44)), stop
     assert sorted((r.model, r.seed) for r in grown_runs if r.trained_now) == [('bert-frozen', 44), ('lstm-word', 44)]
     # the same with no time left: the budget stops it at two seeds
-    _, _, stop = comparison.grow_top_seeds(study.StudyConfig(**params, seed_budget=0), corpus, runs, one, progress=False)
-    assert (stop['reason'], stop['seeds']) == ('budget', 2) and 'time budget ran out' in verdict.seed_stop_words(stop, noise(0.02, 0.03)(runs, 0, 'lstm-word', 0))
+    _, _, stop = seeds.grow_top_seeds(study.StudyConfig(**params, seed_budget=0), corpus, Folds([corpus]), runs, one,
+                                           progress=False)
+    assert ((stop['reason'], stop['seeds']) == ('budget', 2)
+            and 'time budget ran out' in verdict.seed_stop_words(stop, noise(0.02, 0.03)(runs, 0, 'lstm-word', 0)))
     # a difference far beyond both noises: decided at once
     monkeypatch.setattr(verdict, 'pair_difference', lambda rt, a, b: 0.3)
-    _, _, stop = comparison.grow_top_seeds(cfg, corpus, runs, one, progress=False)
+    _, _, stop = seeds.grow_top_seeds(cfg, corpus, Folds([corpus]), runs, one, progress=False)
     assert (stop['reason'], stop['seeds']) == ('decided', 2)

@@ -36,14 +36,17 @@ def test_cli_predict_jsonl_from_stdin_and_conll(model_dir):
     for row in rows:
         assert all(row['text'][e['start']:e['end']] == e['text'] for e in row['entities'])
     r = cli('predict', model_dir, 'Hello Paris .', '--format', 'conll')
-    assert r.returncode == 0 and [l.split('\t')[0] for l in r.stdout.decode().splitlines() if l] == ['Hello', 'Paris', '.']
+    assert (r.returncode == 0
+            and [l.split('\t')[0] for l in r.stdout.decode().splitlines() if l] == ['Hello', 'Paris', '.'])
 
 
 def test_cli_errors_are_one_line(model_dir, tmp_path):
     r = cli('predict', model_dir, stdin=b'fine\nbad \xff byte\n')
-    assert r.returncode == 2 and r.stderr.decode().strip() == 'ner-study: error: <stdin>:2: not UTF-8 (invalid start byte at byte 4)'
+    assert (r.returncode == 2
+            and r.stderr.decode().strip() == 'ner-study: error: <stdin>:2: not UTF-8 (invalid start byte at byte 4)')
     r = cli('predict', tmp_path, 'x')
-    assert r.returncode == 2 and 'no tagger.json' in r.stderr.decode() and len(r.stderr.decode().strip().splitlines()) == 1
+    assert (r.returncode == 2 and 'no tagger.json' in r.stderr.decode()
+            and len(r.stderr.decode().strip().splitlines()) == 1)
     r = cli('evaluate', model_dir, '--corpus', tmp_path / 'missing.conll')
     assert r.returncode == 2 and 'no such file' in r.stderr.decode()
     r = cli('train', '--model', 'gru')
@@ -74,7 +77,8 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, wnut_slice):
     params = dict(corpus=wnut_slice, epochs=6, max_train_sentences=96, patience=10)
     script = ('import sys; from ner_study.experiment import *; '
               f'run_experiment(experiment_from_params("lstm", output_dir=sys.argv[1], **{params!r}), progress=False)')
-    proc = subprocess.Popen([sys.executable, '-c', script, str(tmp_path / 'killed')], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, '-c', script, str(tmp_path / 'killed')], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
         hist = list((tmp_path / 'killed').glob('*/history.json'))
@@ -83,12 +87,16 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path, wnut_slice):
     assert proc.poll() is None, 'the run finished before it could be killed'
     quiet = lambda *_: None
     with pytest.raises(RunFolderBusy, match=f'is being trained by process {proc.pid} on '):  # one writer per run folder
-        run_experiment(experiment_from_params('lstm', output_dir=str(tmp_path / 'killed'), **params), progress=False, log=quiet)
+        run_experiment(experiment_from_params('lstm', output_dir=str(tmp_path / 'killed'), **params), progress=False,
+                       log=quiet)
     os.kill(proc.pid, signal.SIGKILL); proc.wait()
     assert 2 <= len(json.loads(hist[0].read_text())) < params['epochs']
-    assert (hist[0].parent / '.writer').exists()  # the killed writer's lock: its process is gone, so the next run takes it over
-    resumed = run_experiment(experiment_from_params('lstm', output_dir=str(tmp_path / 'killed'), **params), progress=False, log=quiet)
-    whole = run_experiment(experiment_from_params('lstm', output_dir=str(tmp_path / 'whole'), **params), progress=False, log=quiet)
+    # the killed writer's lock: its process is gone, so the next run takes it over
+    assert (hist[0].parent / '.writer').exists()
+    resumed = run_experiment(experiment_from_params('lstm', output_dir=str(tmp_path / 'killed'), **params),
+                             progress=False, log=quiet)
+    whole = run_experiment(experiment_from_params('lstm', output_dir=str(tmp_path / 'whole'), **params), progress=False,
+                           log=quiet)
     cols = ['epoch', 'train_loss', 'dev_loss', 'dev_f1']
     assert resumed.history[cols].equals(whole.history[cols])
     assert resumed.metrics.test == whole.metrics.test and resumed.test_pred == whole.test_pred
@@ -104,7 +112,8 @@ def test_truncated_corpus_and_mixed_schemes(tmp_path):
     assert [s.tokens for s in read_conll(f)[0]] == [['John', 'lives'], ['Mary']]
     f.write_text('New B-LOC\nYork E-LOC\nis O\nMary S-PER\nAnn I-PER\n', encoding='utf-8')  # IOB and BIOES mixed
     sents, rep = read_conll(f)
-    assert rep.scheme == 'BIOES' and sents[0].tags == ['B-LOC', 'I-LOC', 'O', 'B-PER', 'B-PER'] and rep.repaired_tags == 1
+    assert (rep.scheme == 'BIOES' and sents[0].tags == ['B-LOC', 'I-LOC', 'O', 'B-PER', 'B-PER']
+            and rep.repaired_tags == 1)
 
 
 def test_predict_keeps_every_word_of_a_1mb_line(model_dir):
@@ -116,7 +125,8 @@ def test_predict_keeps_every_word_of_a_1mb_line(model_dir):
 
 
 def test_cli_streams_a_long_line_and_keeps_every_word(model_dir, tmp_path):
-    "A line longer than LONG_TEXT is tagged a chunk of sentences at a time: every word comes out, in order, with its tag."
+    """A line longer than LONG_TEXT is tagged a chunk of sentences at a time: every word comes out, in order, with its
+    tag."""
     from ner_study.predict import LONG_TEXT, tokenize
     text = ' '.join(['Taylor Swift sang in New York .', 'Off to Paris now !', 'no end mark here'] * (LONG_TEXT // 40))
     assert len(text) > LONG_TEXT
