@@ -45,11 +45,12 @@ def compare_study(cfg: StudyConfig, corpus: Corpus | None = None, progress: bool
     if cfg.tune_trials:
         trials = tune_study(cfg, folds.first, workers, progress)
         cfg = replace(cfg, tuned=best_settings(trials))
-    runs = run_study(cfg, corpus, cfg.retrain, progress, workers)
+    runs = run_study(cfg, corpus, cfg.retrain, progress, workers, corpora=folds.corpora)
     if cfg.auto_seeds: runs, cfg, seed_stop = grow_top_seeds(cfg, corpus, folds, runs, workers, progress)
     if cfg.n_folds > 1:  # the pair chosen on the first fold's dev split trains on every other fold
         pair = list(headline_pair(cfg, tables.runs_table(runs)))
-        runs = runs + run_study(cfg, corpus, cfg.retrain, progress, workers, fold_models=pair, first_split=False)
+        runs = runs + run_study(cfg, corpus, cfg.retrain, progress, workers, fold_models=pair, first_split=False,
+                                corpora=folds.corpora)
     return Comparison(cfg, corpus, runs, folds, workers, trials, seed_stop, extra)
 
 # %% ../nbs/12e_comparison.ipynb #c5aea445

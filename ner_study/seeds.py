@@ -45,5 +45,5 @@ def grow_top_seeds(cfg: StudyConfig, corpus: Corpus, folds: Folds, runs: list[St
                                'budget': cfg.seed_budget, 'next_minutes': next_cost / 60, 'pair': [a, b]}
         cfg = replace(cfg, top_seeds=len(cfg.top_seed_list) + 1)
         t0 = time.perf_counter()
-        runs = run_study(cfg, corpus, progress=progress, workers=workers)
+        runs = run_study(cfg, corpus, progress=progress, workers=workers, corpora=folds.corpora)
         spent += time.perf_counter() - t0

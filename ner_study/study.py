@@ -308,12 +308,14 @@ def fold_plan(self: StudyConfig, models: list[str]) -> list[PlannedRun]:
 
 # %% ../nbs/12_study.ipynb #695df568
 def run_study(cfg: StudyConfig, corpus: Corpus | None = None, retrain: bool = False, progress: bool = True,
-              workers: Workers | None = None, fold_models: list[str] = (), first_split: bool = True) -> list[StudyRun]:
+              workers: Workers | None = None, fold_models: list[str] = (), first_split: bool = True,
+              corpora: list[Corpus] | None = None) -> list[StudyRun]:
     """Every run of `cfg` on its first split (unless not `first_split`), and of `fold_models` on every other fold:
-    finished ones are read from their folders, the others trained on `workers` (default: `cfg.make_workers()`)."""
+    finished ones are read from their folders, the others trained on `workers` (default: `cfg.make_workers()`);
+    `corpora`: the folds' corpora where the caller has dealt them already (`cfg.fold_corpora(corpus)`)."""
     corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
     cfg = cfg.resolve_folds(corpus)
-    corpora = cfg.fold_corpora(corpus)
+    corpora = corpora or cfg.fold_corpora(corpus)
     suffix = lambda p: f' fold {p.fold + 1}' if cfg.n_folds > 1 else ''
     planned = (cfg.plan(len(corpora[0].train)) if first_split else []) + cfg.fold_plan(fold_models)
     plan = {f'{p.model} seed {p.seed} {p.fraction:.0%}{suffix(p)}': p for p in planned}
