@@ -67,6 +67,9 @@ CASES = [
     (['compare', '--plan', '{dir}/malformed.conll'], 'malformed.conll:2: expected a token and a tag'),
     (['compare', '--plan', '--extra-tests', '/nonexistent/wnut17'],
      "extra_tests='/nonexistent/wnut17': /nonexistent/wnut17: no such file or folder"),
+    (['folds', 'wnut16', '{dir}'], 'already exists; give a new folder for the folds'),
+    (['folds', 'wnut16', '{dir}/new-folds', '--folds', 'ten'], "--folds 'ten': expected a number of folds, or 'auto'"),
+    (['folds', '{dir}/malformed.conll', '{dir}/new-folds'], 'malformed.conll:2: expected a token and a tag'),
 ]
 
 

@@ -274,6 +274,28 @@ def test_documents_are_dealt_whole_into_folds(tmp_path):
         'every task tested in one fold')
 
 
+def test_the_folds_written_out_are_the_studys(tmp_path):
+    """`ner-study folds` on a Label Studio export of ten sentences a task: each fold's files, CoNLL and Label Studio,
+    read back are the study's fold, its tasks whole."""
+    sents = read_conll(bundled_wnut16_path())[0][:300]
+    tagged = []
+    for i in range(0, len(sents), 10):
+        doc, offsets = tagged_document(f'task {i // 10 + 1}', sents[i:i + 10])
+        tagged.append((doc, sents[i:i + 10], offsets))
+    path = write_documents(tagged, tmp_path / 'tasks.json', 'label-studio')
+    r = subprocess.run(CLI + ['folds', str(path), str(tmp_path / 'folds'), '--folds', '3'], capture_output=True,
+                       text=True)
+    assert r.returncode == 0 and r.stderr.splitlines()[-1].startswith(f"wrote {tmp_path / 'folds'}: 3 folds"), r.stderr
+    manifest = json.loads((tmp_path / 'folds' / 'folds.json').read_text())
+    study = [load_corpus(CorpusSpec(str(path), folds=3, fold=k)) for k in range(3)]
+    for row, c in zip(manifest['fold_list'], study):
+        assert row['fingerprint'] == c.fingerprint()
+        for split, sentences in c.splits.items():
+            conll, own = (read_corpus_documents(tmp_path / 'folds' / f)[0] for f in row['files'][split])
+            assert conll == sentences == own
+        assert len(json.loads((tmp_path / 'folds' / row['files']['test'][1]).read_text())) == len(c.test) // 10
+
+
 def test_the_comparison_on_exports_of_the_corpus(tmp_path):
     """A miniature comparison on 200 W-NUT 2016 sentences: as spaCy JSON Lines (words given) the same figures as the
     CoNLL file; as Label Studio tasks of ten sentences, dealt into folds a task at a time."""
