@@ -328,5 +328,5 @@ def save_tables(self: Comparison, folder: str | Path | None = None) -> list[Path
         'headline': self.answer(), 'headline_pair': list(self.pair),
         'detectable_difference': {'test_floor': power.test_floor, 'seed_floor': power.seed_floor, 'value': power.value,
                                   'seeds': power.seeds},
-        'folds': len(self.folds), 'sentences_tested': len(self.folds.test), 'seed_stop': self.seed_stop,
+        'fold_count': len(self.folds), 'sentences_tested': len(self.folds.test), 'seed_stop': self.seed_stop,
         'config': self.config.__dict__})

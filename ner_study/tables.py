@@ -156,10 +156,18 @@ def semeval_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 # %% ../nbs/12b_tables.ipynb #9db7f13d
 def save_tables(tables: dict[str, pd.DataFrame], folder: str | Path, extra: dict | None = None) -> list[Path]:
-    "Write each table as `<name>.csv` and all of them (plus `extra`) as `summary.json` in `folder`, atomically."
+    """Write each table as `<name>.csv` and all of them (plus `extra`) as `summary.json` in `folder`, atomically;
+    the tables a report saved there before and this one does not hold are removed (an `extra_tests.csv` left by
+    another study would read as this one's), other files are left alone."""
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    old = folder / 'summary.json'
+    try: saved = json.loads(old.read_text()) if old.exists() else {}  # its tables: the lists of records
+    except ValueError: saved = {}  # not a summary this wrote: nothing to remove
+    before = [folder / f'{k}.csv' for k, v in saved.items()
+              if isinstance(v, list) and all(isinstance(r, dict) for r in v)]
     written = [write_atomic(folder / f'{name}.csv', lambda tmp, df=df: df.to_csv(tmp, index=False))
                for name, df in tables.items()]
     summary = {name: json.loads(df.to_json(orient='records')) for name, df in tables.items()} | (extra or {})
     written.append(write_json_atomic(folder / 'summary.json', summary))
+    for stale in set(before) - set(written): stale.unlink(missing_ok=True)
     return written
