@@ -26,9 +26,7 @@ from .tuning import best_settings, tune_study
 from .workers import Workers
 
 # %% auto #0
-__all__ = ['compare_study', 'epsilon_words', 'Comparison', 'computed', 'pooled', 'pooled_runs_table', 'power', 'significance',
-           'headline', 'first_seed_runs', 'stability', 'ladder_significance', 'per_type', 'kinds', 'semeval', 'buckets',
-           'extra_runs', 'extra_table', 'type_confusions', 'disagreements', 'tuning_curves']
+__all__ = ['compare_study', 'epsilon_words', 'Comparison', 'patch_cached']
 
 # %% ../nbs/12e_comparison.ipynb #f5ef108b
 def compare_study(cfg: StudyConfig, corpus: Corpus | None = None, progress: bool = True) -> Comparison:
@@ -82,7 +80,7 @@ class Comparison:
         self.design = self.folds.words
 
 
-def computed(f):
+def patch_cached(f):
     "Add `f` to `Comparison` as a result computed when first asked for, and kept (a `cached_property`)."
     prop = cached_property(f)
     prop.__set_name__(Comparison, f.__name__)
@@ -90,28 +88,28 @@ def computed(f):
     return prop
 
 # %% ../nbs/12e_comparison.ipynb #a3b16d76
-@computed
+@patch_cached
 def pooled(self: Comparison) -> list[PooledRun]:
     "The pair's runs pooled over the folds, one per seed index: every tested sentence once (one split: its runs)."
     return folds.pool_runs(self.runs, self.folds, list(self.pair))
-@computed
+@patch_cached
 def pooled_runs_table(self: Comparison) -> pd.DataFrame: return folds.pooled_table(self.pooled)
-@computed
+@patch_cached
 def power(self: Comparison):
     "What the tested sentences and the runs can detect between the pair (`design_power`)."
     return folds.design_power(self.runs, self.folds, *self.pair)
-@computed
+@patch_cached
 def significance(self: Comparison) -> pd.DataFrame:
     return verdict.significance_table(self.pooled, self.folds, *self.pair)
-@computed
+@patch_cached
 def headline(self: Comparison):
     return verdict.headline(self.pooled_runs_table, self.significance, *self.pair, power=self.power,
                             entities=self.folds.entities, design=self.design, requested=self.config.pair is not None)
-@computed
+@patch_cached
 def first_seed_runs(self: Comparison) -> dict[str, PooledRun]:
     "The pair's pooled runs with the first seed: the ones the type confusions, disagreements and buckets show."
     return {r.model: r for r in self.pooled if r.seed == self.config.top_seed_list[0]}
-@computed
+@patch_cached
 def stability(self: Comparison) -> pd.DataFrame | None:
     "One row per fold: the pair on it, the difference, its interval and p-value, Holm-corrected (None on one split)."
     return folds.stability_table(self.runs, self.folds, *self.pair) if len(self.folds) > 1 else None
@@ -143,7 +141,7 @@ def settings_words(self: Comparison) -> str:
             '([Tuning](#Tuning) says how to give each the same budget instead).')
 
 # %% ../nbs/12e_comparison.ipynb #16d3a6ab
-@computed
+@patch_cached
 def ladder_significance(self: Comparison) -> pd.DataFrame:
     return verdict.ladder_significance(self.first_runs, self.folds.first, self.ladders)
 @patch
@@ -159,7 +157,7 @@ def pair_runs(self: Comparison) -> pd.DataFrame:
     return self.pooled_runs_table[self.pooled_runs_table['model'].isin(self.pair)]
 @patch
 def scores(self: Comparison) -> pd.DataFrame: return tables.score_table(self.pooled_runs_table, list(self.pair))
-@computed
+@patch_cached
 def per_type(self: Comparison) -> pd.DataFrame: return tables.per_type_table(self.pooled)
 @patch
 def per_type_summary(self: Comparison) -> pd.DataFrame: return tables.per_type_summary(self.per_type)
@@ -196,17 +194,17 @@ def curve_runs(self: Comparison) -> pd.DataFrame:
 def curve_table(self: Comparison) -> pd.DataFrame: return tables.curve_table(self.curve_runs())
 
 # %% ../nbs/12e_comparison.ipynb #9e83710f
-@computed
+@patch_cached
 def kinds(self: Comparison) -> pd.DataFrame: return tables.kinds_table(self.pooled, self.folds)
 @patch
 def error_kinds(self: Comparison) -> pd.DataFrame: return tables.kinds_summary(self.kinds)
-@computed
+@patch_cached
 def semeval(self: Comparison) -> pd.DataFrame: return tables.semeval_table(self.pooled, self.folds, list(self.pair))
 @patch
 def semeval_summary(self: Comparison) -> pd.DataFrame: return tables.semeval_summary(self.semeval)
 @patch
 def boundaries_and_types(self: Comparison) -> str: return verdict.boundaries_and_types(self.semeval)
-@computed
+@patch_cached
 def buckets(self: Comparison) -> pd.DataFrame:
     "The pair by entity and sentence attributes (`11a_buckets`), every sentence against its fold's training split."
     test, (a, b) = self.folds.test, self.pair
@@ -216,12 +214,12 @@ def buckets(self: Comparison) -> pd.DataFrame:
 def bucket_words(self: Comparison) -> str: return buckets_in_words(self.buckets, *self.pair)
 
 # %% ../nbs/12e_comparison.ipynb #f92347bb
-@computed
+@patch_cached
 def extra_runs(self: Comparison) -> dict[str, list[StudyRun]]:
     "The pair's runs whose checkpoints score the extra tests: those of the pooled runs of the seeds both have."
     shared = set.intersection(*({p.seed for p in self.pooled if p.model == m} for m in self.pair))
     return {m: [r for p in self.pooled if p.model == m and p.seed in shared for r in p.runs] for m in self.pair}
-@computed
+@patch_cached
 def extra_table(self: Comparison) -> pd.DataFrame | None:
     "The pair in-domain and on each extra test (`extra_test_table`), scored by the `extra_runs` (None without them)."
     if not self.extra_tests: return None
@@ -240,11 +238,11 @@ def extra_words(self: Comparison) -> str:
             + extra_test_words(self.extra_table, *self.pair))
 
 # %% ../nbs/12e_comparison.ipynb #7433c9d8
-@computed
+@patch_cached
 def type_confusions(self: Comparison) -> dict[str, pd.DataFrame]:
     gold = [s.tags for s in self.folds.test]
     return {m: errors.type_confusion(gold, self.first_seed_runs[m].test_pred) for m in self.pair}
-@computed
+@patch_cached
 def disagreements(self: Comparison) -> pd.DataFrame:
     "The tested sentences where the pair's first-seed runs find different entities and one is wrong, with error counts."
     test = self.folds.test
@@ -268,7 +266,7 @@ def disagreement_table(self: Comparison) -> pd.DataFrame:
     return errors.disagreement_table(self.disagreements, *self.pair)
 
 # %% ../nbs/12e_comparison.ipynb #b2370e5d
-@computed
+@patch_cached
 def tuning_curves(self: Comparison) -> pd.DataFrame | None:
     return None if self.trials is None else tuning.tuning_curves(self.trials)
 @patch
