@@ -208,26 +208,29 @@ def boundaries_and_types(self: Comparison) -> str: return verdict.boundaries_and
 def buckets(self: Comparison) -> pd.DataFrame:
     "The pair by entity and sentence attributes (`11a_buckets`), every sentence against its fold's training split."
     test, (a, b) = self.folds.test, self.pair
-    return bucket_table(self.folds.training_stats, [s.tokens for s in test], [s.tags for s in test],
+    return bucket_table(self.folds.training_stats, [s.tokens for s in test], self.folds.gold,
                         self.first_seed_runs[a].test_pred, self.first_seed_runs[b].test_pred, a, b)
 @patch
 def bucket_words(self: Comparison) -> str: return buckets_in_words(self.buckets, *self.pair)
 
 # %% ../nbs/12e_comparison.ipynb #f92347bb
+@patch
+def _shared_pooled(self: Comparison) -> dict[str, list[PooledRun]]:
+    "The pair's pooled runs of the seeds both have, by model."
+    shared = set.intersection(*({p.seed for p in self.pooled if p.model == m} for m in self.pair))
+    return {m: [p for p in self.pooled if p.model == m and p.seed in shared] for m in self.pair}
 @patch_cached
 def extra_runs(self: Comparison) -> dict[str, list[StudyRun]]:
     "The pair's runs whose checkpoints score the extra tests: those of the pooled runs of the seeds both have."
-    shared = set.intersection(*({p.seed for p in self.pooled if p.model == m} for m in self.pair))
-    return {m: [r for p in self.pooled if p.model == m and p.seed in shared for r in p.runs] for m in self.pair}
+    return {m: [r for p in pooled for r in p.runs] for m, pooled in self._shared_pooled().items()}
 @patch_cached
 def extra_table(self: Comparison) -> pd.DataFrame | None:
     "The pair in-domain and on each extra test (`extra_test_table`), scored by the `extra_runs` (None without them)."
     if not self.extra_tests: return None
-    shared = {r.seed for r in self.extra_runs[self.pair[0]]}
-    in_preds = {m: [p.test_pred for p in self.pooled if p.model == m and p.seed in shared] for m in self.pair}
+    in_preds = {m: [p.test_pred for p in pooled] for m, pooled in self._shared_pooled().items()}
     extra = {t.name: {m: [extra_predictions(r.run_dir, t) for r in runs] for m, runs in self.extra_runs.items()}
              for t in self.extra_tests}
-    return extra_test_table(self.extra_tests, self.corpus.name, [s.tags for s in self.folds.test], in_preds, extra,
+    return extra_test_table(self.extra_tests, self.corpus.name, self.folds.gold, in_preds, extra,
                             *self.pair, seed=self.config.first_seed)
 @patch
 def extra_shown(self: Comparison) -> pd.DataFrame: return extra_test_shown(self.extra_table, *self.pair)
@@ -240,13 +243,12 @@ def extra_words(self: Comparison) -> str:
 # %% ../nbs/12e_comparison.ipynb #7433c9d8
 @patch_cached
 def type_confusions(self: Comparison) -> dict[str, pd.DataFrame]:
-    gold = [s.tags for s in self.folds.test]
-    return {m: errors.type_confusion(gold, self.first_seed_runs[m].test_pred) for m in self.pair}
+    return {m: errors.type_confusion(self.folds.gold, self.first_seed_runs[m].test_pred) for m in self.pair}
 @patch_cached
 def disagreements(self: Comparison) -> pd.DataFrame:
     "The tested sentences where the pair's first-seed runs find different entities and one is wrong, with error counts."
     test = self.folds.test
-    return errors.disagreements([s.tokens for s in test], [s.tags for s in test],
+    return errors.disagreements([s.tokens for s in test], self.folds.gold,
                          {m: self.first_seed_runs[m].test_pred for m in self.pair})
 @patch
 def disagreement_words(self: Comparison) -> str:

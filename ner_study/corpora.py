@@ -265,10 +265,11 @@ def fold_corpus(spec: CorpusSpec) -> Corpus:
     return _fold(spec, *_every_sentence(spec))
 
 # %% ../nbs/00b_corpora.ipynb #086f6d65
-def fold_corpora(spec: CorpusSpec) -> list[Corpus]:
-    "Every fold of `spec.folds` of the corpus `spec` names, its files read once: `fold_corpus` of each `fold`."
+def fold_corpora(spec: CorpusSpec, every: tuple | None = None) -> list[Corpus]:
+    """Every fold of `spec.folds` of the corpus `spec` names, its files read once (`every`: what `_every_sentence`
+    read, where the caller has it): `fold_corpus` of each `fold`."""
     _check_folds(spec)
-    every = _every_sentence(spec)
+    every = every or _every_sentence(spec)
     return [_fold(replace(spec, fold=k), *every) for k in range(spec.folds)]
 
 # %% ../nbs/00b_corpora.ipynb #313bd4cd

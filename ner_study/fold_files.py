@@ -21,10 +21,10 @@ from .tags import Sentence
 __all__ = ['OWN_FORMATS', 'fold_documents', 'write_folds']
 
 # %% ../nbs/00c_fold_files.ipynb #96f48879
-def fold_documents(spec: CorpusSpec) -> list[dict[str, list[list[Sentence]]]]:
+def fold_documents(spec: CorpusSpec, every: tuple | None = None) -> list[dict[str, list[list[Sentence]]]]:
     """Each fold's train, dev and test as documents (lists of sentences, in corpus order), dealt as `fold_corpora`
-    deals `spec`'s corpus into `spec.folds` folds."""
-    _, sentences, units, _ = _every_sentence(spec)
+    deals `spec`'s corpus into `spec.folds` folds (`every`: what `_every_sentence` read, where the caller has it)."""
+    _, sentences, units, _ = every or _every_sentence(spec)
     out = []
     for k in range(spec.folds):
         parts = fold_split(list(zip(sentences, units)), units, spec.folds, k, spec.dev_ratio, spec.split_seed)
@@ -65,7 +65,8 @@ def write_folds(source: str, out: str | Path, folds: int | str = 'auto', split_s
         corpora, docs = [corpus], [{n: [[s] for s in v] for n, v in corpus.splits.items()}]
     else:
         spec = CorpusSpec(source, split_seed=split_seed, folds=k)
-        corpora, docs = fold_corpora(spec), fold_documents(spec)
+        every = _every_sentence(spec)  # the files read once more, for the folds and their documents both
+        corpora, docs = fold_corpora(spec, every), fold_documents(spec, every)
     fmt = _own_format(corpus)
     tmp = out.with_name(f'.{out.name}.tmp-{os.getpid()}')
     shutil.rmtree(tmp, ignore_errors=True)
@@ -101,9 +102,10 @@ def _write(folder: Path, corpus: Corpus, corpora: list[Corpus], docs: list[dict]
                 name = f'{split}.{OWN_FORMATS[fmt]}' if OWN_FORMATS[fmt] else split
                 write_documents(tagged, where / name, fmt)
                 files[split].append(f'fold{k + 1}/{name}')
+        entities = c.summary().loc['entities']
         rows.append({'fold': k + 1, 'name': c.name, 'fingerprint': c.fingerprint(), 'files': files,
                      **{f'{split}_sentences': len(v) for split, v in c.splits.items()},
-                     **{f'{split}_entities': int(c.summary().loc['entities', split]) for split in c.splits}})
+                     **{f'{split}_entities': int(entities[split]) for split in c.splits}})
     manifest = {'corpus': source, 'name': corpus.name, 'folds': len(corpora), 'split_seed': split_seed,
                 'dealt': _dealt(corpora[0].split_note) if len(corpora) > 1 else f'its own split ({corpus.split_note})',
                 'own_format': FORMAT_NAMES[fmt] if fmt else None, 'fold_list': rows}

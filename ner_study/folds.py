@@ -46,6 +46,11 @@ class Folds:
         return [s for c in self.corpora for s in c.test]
 
     @cached_property
+    def gold(self) -> list[list[str]]:
+        "Every tested sentence's gold tags."
+        return [s.tags for s in self.test]
+
+    @cached_property
     def fold_of(self) -> list[int]:
         "The fold (0, 1, …) of each tested sentence."
         return [k for k, c in enumerate(self.corpora) for _ in c.test]
@@ -92,13 +97,13 @@ class PooledRun:
 
 def pool_runs(runs: list[StudyRun], folds: Folds, models: list[str]) -> list[PooledRun]:
     "Each of `models`' runs on every fold with the same seed index, as one `PooledRun` (seed indexes every fold has)."
-    gold, out = [s.tags for s in folds.test], []
+    out = []
     for model in models:
         per_fold = [fold_runs(runs, model, k) for k in range(len(folds))]
         for j in range(min(len(p) for p in per_fold)):
             parts = [p[j] for p in per_fold]
             pred = [tags for p in parts for tags in p.test_pred]
-            out.append(PooledRun(model, parts, pred, evaluate_tags(gold, pred)))
+            out.append(PooledRun(model, parts, pred, evaluate_tags(folds.gold, pred)))
     return out
 
 # %% ../nbs/12ab_folds.ipynb #0c024b92

@@ -127,8 +127,7 @@ def per_type_summary(per_type: pd.DataFrame) -> pd.DataFrame:
 # %% ../nbs/12b_tables.ipynb #2f8e9b7b
 def kinds_table(pooled: list[PooledRun], folds: Folds) -> pd.DataFrame:
     "Gold entities of each kind of outcome (`11_errors`) and spurious predictions, one row per pooled run and kind."
-    gold = [s.tags for s in folds.test]
-    return pd.concat([error_counts(gold, r.test_pred).rename('entities').rename_axis('kind').reset_index()
+    return pd.concat([error_counts(folds.gold, r.test_pred).rename('entities').rename_axis('kind').reset_index()
                       .assign(model=r.model, seed=r.seed) for r in pooled], ignore_index=True)
 
 
@@ -140,7 +139,7 @@ def kinds_summary(kinds: pd.DataFrame) -> pd.DataFrame:
 def semeval_table(runs: list[StudyRun | PooledRun], folds: Folds, models: list[str]) -> pd.DataFrame:
     """The SemEval-2013 schemes (`11_errors`) of each model's predictions of every tested sentence, mean over its
     full-data seeds: one row per scheme and model."""
-    gold, parts = [s.tags for s in folds.test], []
+    gold, parts = folds.gold, []
     for r in runs:
         if r.fraction != 1.0 or r.model not in models: continue
         parts.append(semeval_scores(gold, r.test_pred).reset_index().assign(model=r.model, seed=r.seed))
