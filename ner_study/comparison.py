@@ -12,21 +12,22 @@ from pathlib import Path
 import pandas as pd
 from fastcore.basics import patch
 
-from . import errors, folds, tables, tuning, verdict
+from . import against, errors, folds, tables, tuning, verdict
 from .buckets import bucket_table, bucket_words as buckets_in_words
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .folds import Folds, PooledRun
-from .seeds import grow_top_seeds, headline_pair
+from .seeds import grow_top_seeds, headline_pair, seed_stop_words as seed_stop_in_words
 from .extra_tests import (ExtraTest, extra_predictions, extra_test_shown, extra_test_table, extra_test_words,
                                    read_extra_tests)
-from .contestants import contestants_table, title
+from .contestants import DICTIONARY, contestants_table, title
 from .report import disagreement_html
 from .study import StudyConfig, StudyRun, run_study
+from .systems import SystemReading, judged_runs
 from .tuning import best_settings, tune_study
 from .workers import Workers
 
 # %% auto #0
-__all__ = ['compare_study', 'epsilon_words', 'Comparison', 'patch_cached']
+__all__ = ['compare_study', 'Comparison', 'patch_cached']
 
 # %% ../nbs/12e_comparison.ipynb #f5ef108b
 def compare_study(cfg: StudyConfig, corpus: Corpus | None = None, progress: bool = True) -> Comparison:
@@ -38,6 +39,9 @@ def compare_study(cfg: StudyConfig, corpus: Corpus | None = None, progress: bool
     extra = read_extra_tests(cfg.extra_tests, corpus.entity_types, cfg.type_map, every)
     cfg = cfg.resolve_folds(corpus)
     folds = Folds(cfg.fold_corpora(corpus))
+    # the systems' files are read, and the dictionary built on every fold, before anything trains
+    judged, readings = judged_runs(folds.corpora, [cfg.seed_of(k) for k in range(len(folds))],
+                                   DICTIONARY in cfg.models, cfg.systems)
     workers, trials, seed_stop = cfg.make_workers(), None, None
     # equal budgets: each contestant's settings are its best of the same number of random draws on dev
     if cfg.tune_trials:
@@ -46,17 +50,10 @@ def compare_study(cfg: StudyConfig, corpus: Corpus | None = None, progress: bool
     runs = run_study(cfg, corpus, cfg.retrain, progress, workers, corpora=folds.corpora)
     if cfg.auto_seeds: runs, cfg, seed_stop = grow_top_seeds(cfg, corpus, folds, runs, workers, progress)
     if cfg.n_folds > 1:  # the pair chosen on the first fold's dev split trains on every other fold
-        pair = list(headline_pair(cfg, tables.runs_table(runs)))
+        pair = [m for m in headline_pair(cfg, tables.runs_table(runs)) if m in cfg.trained]
         runs = runs + run_study(cfg, corpus, cfg.retrain, progress, workers, fold_models=pair, first_split=False,
                                 corpora=folds.corpora)
-    return Comparison(cfg, corpus, runs, folds, workers, trials, seed_stop, extra)
-
-# %% ../nbs/12e_comparison.ipynb #c5aea445
-def epsilon_words(unit: str = 'seed') -> str:
-    "What ε_min means, in a parenthesis after ASO's sentence (over seeds, or over folds)."
-    return (f" (ε_min is the upper 95 % bound of how far the better-scoring contestant's distribution of test F1 over "
-            f"{unit}s falls below the other's; below 0.2 it is almost stochastically better, as a recipe and not "
-            f"only for one {unit} pair.)")
+    return Comparison(cfg, corpus, runs + judged, folds, workers, trials, seed_stop, extra, readings)
 
 # %% ../nbs/12e_comparison.ipynb #1ebdf87e
 @dataclass
@@ -70,6 +67,7 @@ class Comparison:
     trials: pd.DataFrame | None = field(default=None, repr=False)  # the tuning's trials (None: not tuned)
     seed_stop: dict | None = None  # what stopped the seeds from growing (None: top_seeds was not 'auto')
     extra_tests: list[ExtraTest] = field(default_factory=list, repr=False)  # test sets from elsewhere, only scored
+    systems: dict[str, SystemReading] = field(default_factory=dict)  # what reading each system's predictions did
 
     def __post_init__(self):
         self.runs_table = tables.runs_table(self.runs)
@@ -127,10 +125,13 @@ def design_words(self: Comparison) -> str:
     return self.folds.describe(self.corpus, chosen, self.config.folds != 'auto' and not self.corpus.test_given)
 @patch
 def answer(self: Comparison) -> str:
-    return verdict.answer(self.headline, self.first_table, self.ladders, self.design.where)
+    "The headline paragraph, the second of the pair against the first's ladder, and both against memory alone."
+    memory = against.memory_words(self.others_table) if self.others else ''
+    return verdict.answer(self.headline, self.first_table, self.ladders, self.design.where) + (
+        '\n\n' + memory if memory else '')
 @patch
 def seed_stop_words(self: Comparison) -> str:
-    return verdict.seed_stop_words(self.seed_stop, self.power) if self.seed_stop else ''
+    return seed_stop_in_words(self.seed_stop, self.power) if self.seed_stop else ''
 @patch
 def settings_words(self: Comparison) -> str:
     "How the contestants' settings were chosen, in a sentence."
@@ -150,6 +151,19 @@ def ladder(self: Comparison) -> pd.DataFrame:
                                 power=verdict.ladder_power(self.first_runs, self.folds.first, self.ladders))
 @patch
 def ladder_words(self: Comparison) -> str: return verdict.test_words(self.ladder_significance, below=True)
+@patch(as_prop=True)
+def others(self: Comparison) -> list[str]:
+    "The models judged beside the pair on every tested sentence: the dictionary and each system, unless in the pair."
+    return [m for m in [DICTIONARY] * (DICTIONARY in self.config.models) + list(self.systems) if m not in self.pair]
+@patch_cached
+def others_table(self: Comparison) -> pd.DataFrame:
+    "The pair against the dictionary and every system (`12ca_against`); empty without them."
+    return against.against_table(self.runs, self.folds, self.pair, self.others, self.config.first_seed)
+@patch
+def others_shown(self: Comparison) -> pd.DataFrame: return against.against_shown(self.others_table)
+@patch
+def others_words(self: Comparison) -> str:
+    return against.against_words(self.others_table, against.what_each_is(self.config.systems, self.systems))
 
 # %% ../nbs/12e_comparison.ipynb #87b8427e
 @patch(as_prop=True)
@@ -175,13 +189,17 @@ def significance_shown(self: Comparison) -> pd.DataFrame:
 @patch
 def seed_order_words(self: Comparison) -> str:
     "ASO of the pair's test F1 over their full-data runs: over seeds on one split, over the folds' runs on folds."
-    return verdict.seed_order(self.runs_table, *self.pair, unit=self.design.unit) + epsilon_words(self.design.unit)
+    unit = self.design.unit
+    return verdict.seed_order(self.runs_table, *self.pair, unit=unit) + verdict.epsilon_words(unit)
 @patch
 def stability_words(self: Comparison) -> str: return folds.stability_words(self.stability, *self.pair)
 
 # %% ../nbs/12e_comparison.ipynb #dfe4a08b
 @patch
-def full_runs(self: Comparison) -> pd.DataFrame: return tables.full_runs(self.runs_table)
+def full_runs(self: Comparison) -> pd.DataFrame:
+    "The runs on the full training split whose costs the study measured (a system's it does not know)."
+    full = tables.full_runs(self.runs_table)
+    return full[full['train_seconds'].notna()]
 @patch
 def costs(self: Comparison) -> pd.DataFrame: return tables.cost_table(self.runs_table)
 @patch(as_prop=True)
@@ -274,12 +292,7 @@ def tuning_curves(self: Comparison) -> pd.DataFrame | None:
 @patch
 def tuning_words(self: Comparison) -> str: return tuning.tuning_words(self.tuning_curves)
 @patch
-def chosen_trials(self: Comparison) -> pd.DataFrame:
-    "Each contestant's best draw (the settings its seeds trained with) and dev F1, beside its draws' median and worst."
-    by_model = self.trials.groupby('model')['dev_f1']
-    chosen = tuning.best_trials(self.trials)[['trial', 'lr', 'dropout', 'batch_size', 'dev_f1']]
-    return (chosen.assign(dev_f1_median=by_model.median(), dev_f1_worst=by_model.min()).rename(index=title)
-            .round({'lr': 6, 'dropout': 3}))
+def chosen_trials(self: Comparison) -> pd.DataFrame: return tuning.chosen_trials(self.trials)
 
 # %% ../nbs/12e_comparison.ipynb #f142df83
 @patch
@@ -287,7 +300,9 @@ def contestants(self: Comparison) -> pd.DataFrame: return contestants_table().lo
 @patch
 def runs_words(self: Comparison) -> str:
     "What was trained and reused, in how long, with which seeds and threads (and the tuning's trials), a line each."
-    cfg, rt, runs, data, trials = self.config, self.runs_table, self.runs, self.corpus, self.trials
+    cfg, data, trials = self.config, self.corpus, self.trials
+    runs = [r for r in self.runs if r.model in cfg.trained]  # the dictionary is built here, a system's given
+    rt = self.runs_table[self.runs_table['model'].isin(cfg.trained)]
     trained_now = any(r.trained_now for r in runs) or (trials is not None and trials['trained_now'].any())
     splits, seeds = self.folds.sizes_words(), self.folds.seeds_words(cfg, self.pair)
     lines = [f'{data.name}: {splits}; fingerprint {data.fingerprint()}',
@@ -299,6 +314,8 @@ def runs_words(self: Comparison) -> str:
         lines.append(f"tuning: {cfg.tune_trials} trials per contestant, {len(trials)} in all, "
                      f"{trials['train_seconds'].sum() / 60:.1f} min of training; the draws are stored in "
                      f"{cfg.output_dir}/tuning/ and every trial is a run folder")
+    built = [r.metrics.train_seconds for r in self.runs if r.model == DICTIONARY]
+    if built: lines.append(f"the dictionary: built on each fold's training split, {sum(built):.1f} s in all")
     return '\n'.join(lines)
 @patch
 def runs_shown(self: Comparison) -> pd.DataFrame:
@@ -319,6 +336,7 @@ def report_tables(self: Comparison) -> dict[str, pd.DataFrame]:
     if self.trials is not None: out |= {'tuning_trials': self.trials, 'tuning_curves': self.tuning_curves}
     if self.stability is not None: out |= {'folds': self.stability}
     if self.extra_table is not None: out |= {'extra_tests': self.extra_table}
+    if self.others: out |= {'against': self.others_table}
     return out | {'buckets': self.buckets}
 @patch
 def save_tables(self: Comparison, folder: str | Path | None = None) -> list[Path]:

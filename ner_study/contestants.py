@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 # %% auto #0
-__all__ = ['SEARCH_SPACES', 'CONTESTANTS', 'FAMILY_TITLES', 'Range', 'Contestant', 'title', 'contestants_table']
+__all__ = ['SEARCH_SPACES', 'CONTESTANTS', 'FAMILY_TITLES', 'BASELINE', 'DICTIONARY', 'Range', 'Contestant', 'contestant',
+           'title', 'contestants_table']
 
 # %% ../nbs/06_contestants.ipynb #40e0e370
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Contestant:
     @property
     def search_space(self) -> dict[str, Range]:
         "What tuning draws this contestant's settings from: its family's space with its own changes."
-        return {**SEARCH_SPACES[self.family], **self.search}
+        return {**SEARCH_SPACES.get(self.family, {}), **self.search}
 
 # %% ../nbs/06_contestants.ipynb #9c0387af
 # each family's rungs in ladder order, its strongest last
@@ -74,10 +75,21 @@ CONTESTANTS = {c.name: c for c in [
 
 FAMILY_TITLES = {'lstm': 'BiLSTM', 'bert': 'BERT'}
 
+# the memorisation baseline (`03a_dictionary`): no training loop, built on every fold; the first rung of both ladders
+BASELINE = Contestant('dictionary', 'dictionary', 'Dictionary',
+                      "memory alone: every training entity's words found again, longest match first, with the type "
+                      "they had most often")
+DICTIONARY = BASELINE.name
+
 # %% ../nbs/06_contestants.ipynb #7719aaf5
+def contestant(model: str) -> Contestant:
+    "A rung of the ladders: a contestant, or the dictionary below them."
+    return BASELINE if model == DICTIONARY else CONTESTANTS[model]
+
+
 def title(model: str) -> str:
-    "How tables and figures name a contestant (another name as it is)."
-    return CONTESTANTS[model].title if model in CONTESTANTS else model
+    "How tables and figures name a contestant or the dictionary (another name, a system's, as it is)."
+    return contestant(model).title if model in CONTESTANTS or model == DICTIONARY else model
 
 # %% ../nbs/06_contestants.ipynb #b019f800
 def contestants_table() -> pd.DataFrame:
@@ -85,5 +97,6 @@ def contestants_table() -> pd.DataFrame:
     return pd.DataFrame([{'model': c.name, 'family': c.family, 'title': c.title, 'adds': c.adds,
                           'settings': (', '.join(f'{k}={v}' for k, v in {**c.tagger, **c.train}.items())
                                        or 'family defaults'),
-                          'tuning searches': ', '.join(f'{k} {r}' for k, r in c.search_space.items())}
-                         for c in CONTESTANTS.values()]).set_index('model')
+                          'tuning searches': (', '.join(f'{k} {r}' for k, r in c.search_space.items())
+                                              or 'nothing: it has no settings')}
+                         for c in [BASELINE, *CONTESTANTS.values()]]).set_index('model')

@@ -112,6 +112,9 @@ def _mean(values: list) -> float | None:
     return float(np.mean(known)) if known else None
 
 
+def _whole(value: float | None) -> int | None: return None if value is None else int(round(value))
+
+
 def pooled_table(pooled: list[PooledRun]) -> pd.DataFrame:
     "One row per pooled run with the columns of `runs_table` (`12b_tables`): its scores, its runs' costs summed up."
     rows = []
@@ -125,9 +128,10 @@ def pooled_table(pooled: list[PooledRun]) -> pd.DataFrame:
                      'train_sentences': int(round(float(np.mean([r.train_sentences for r in p.runs])))),
                      'f1': s.f1, 'precision': s.precision, 'recall': s.recall, 'macro_f1': s.macro_f1,
                      'f1_conlleval': s.f1_conlleval, 'token_accuracy': s.token_accuracy,
-                     'dev_f1': _mean([x.dev.f1 for x in m]), 'trainable_parameters': m[0].trainable_parameters,
-                     'epochs': int(round(_mean([x.epochs_trained for x in m]))),
-                     'best_epoch': int(round(_mean([x.best_epoch for x in m]))),
+                     'dev_f1': _mean([x.dev.f1 if x.dev else None for x in m]),
+                     'trainable_parameters': m[0].trainable_parameters,
+                     'epochs': _whole(_mean([x.epochs_trained for x in m])),
+                     'best_epoch': _whole(_mean([x.best_epoch for x in m])),
                      'train_seconds': _mean([x.train_seconds for x in m]),
                      'test_words_per_second': (s.n_tokens / seconds if seconds
                                                else _mean([x.test_words_per_second for x in m])),
@@ -135,7 +139,8 @@ def pooled_table(pooled: list[PooledRun]) -> pd.DataFrame:
                      'train_cpu_seconds': _mean([x.cpu_seconds for x in m]),
                      'other_cores': _mean([x.other_cores for x in m]),
                      'busy': any(map(bool, busy)) if any(b is not None for b in busy) else None,
-                     'device': m[0].device, 'threads': m[0].threads, 'run_dir': str(p.runs[0].run_dir)})
+                     'device': m[0].device, 'threads': m[0].threads,
+                     'run_dir': str(p.runs[0].run_dir or '')})
     return pd.DataFrame(rows)
 
 # %% ../nbs/12ab_folds.ipynb #cfec46da

@@ -96,7 +96,7 @@ class StudyPlan:
 def _stage_pair(cfg: StudyConfig, corpora: list[Corpus], first: list) -> tuple[tuple[str, str], bool]:
     "The headline pair: asked for, chosen from the first fold's finished runs, or (expected) each family's strongest."
     if cfg.pair: return tuple(cfg.pair), True
-    ladders = list(cfg.ladders().values())
+    ladders = [[m for m in rungs if m in cfg.trained] for rungs in cfg.ladders().values()]
     # nothing to choose
     if len(ladders) == 2 and all(len(rungs) == 1 for rungs in ladders): return (ladders[0][0], ladders[1][0]), True
     from ner_study import tables, verdict
@@ -108,7 +108,7 @@ def _stage_pair(cfg: StudyConfig, corpora: list[Corpus], first: list) -> tuple[t
             metrics, pred = finished_run(run_dir)
             runs.append(StudyRun(p.model, p.seed, 1.0, len(corpora[0].train), run_dir, metrics, pred))
         return tuple(verdict.best_of_families(tables.runs_table(runs), cfg.ladders())), True
-    return tuple(cfg.curve_models()[:2]) if len(cfg.curve_models()) > 1 else tuple(cfg.models[-2:]), False
+    return tuple(cfg.curve_models()[:2]) if len(cfg.curve_models()) > 1 else tuple(cfg.trained[-2:]), False
 
 # %% ../nbs/12g_plan.ipynb #855bb1dc
 def _planned_runs(cfg: StudyConfig, corpora: list[Corpus], planned: list, stage: int, rates: dict[str, RunCost],
@@ -147,7 +147,7 @@ def _plan(cfg: StudyConfig, corpus: Corpus, corpora: list[Corpus], measure: bool
         if plan.train_seconds < 60: return plan
         measure = True
     threads = cfg.make_workers().threads or 1
-    rates, how, factor = plan_costs(cfg.output_dir, cfg.models, threads, reference, measure, say)
+    rates, how, factor = plan_costs(cfg.output_dir, cfg.trained, threads, reference, measure, say)
     first = cfg.plan(len(corpora[0].train))
     pair, known = _stage_pair(cfg, corpora, first)
     second = cfg.fold_plan(list(pair)) if cfg.n_folds > 1 else []
@@ -161,7 +161,7 @@ def _plan(cfg: StudyConfig, corpus: Corpus, corpora: list[Corpus], measure: bool
                 sum(int(c.summary().loc['entities', 'test']) for c in corpora))
     study = reference['study']
     return StudyPlan(cfg, corpus, corpora, runs, pair, known, how, study['start_seconds'] * factor,
-                     study['report_seconds'] * factor * (1 + 0.15 * (len(cfg.models) - 2) / 5),
+                     study['report_seconds'] * factor * (1 + 0.15 * (len(cfg.trained) - 2) / 5),
                      predicted_floor(entities, reference), entities, tuning, quick=cfg.quick, rates=rates)
 
 # %% ../nbs/12g_plan.ipynb #f4d2682f
@@ -179,7 +179,7 @@ def _models_words(models) -> str: return ', '.join(models)
 def _left_out(plan: StudyPlan, full: StudyPlan) -> list[str]:
     "What the quick design leaves out of the full one, in phrases."
     out, cfg, fcfg = [], plan.config, full.config
-    rungs = [m for m in fcfg.models if m not in cfg.models]
+    rungs = [m for m in fcfg.trained if m not in cfg.trained]
     if rungs: out.append(f'the ladders ({len(rungs)} contestants: {_models_words(rungs)})')
     if any(r.fraction < 1 for r in full.runs) and not any(r.fraction < 1 for r in plan.runs):
         out.append('the learning curve')
@@ -196,7 +196,7 @@ def _stage_lines(plan: StudyPlan) -> list[str]:
     first = [r for r in plan.runs if r.stage == 0]
     curve = [r for r in first if r.fraction < 1]
     where = 'fold 1' if cfg.n_folds > 1 else 'the split'
-    text = f'  {where}: {len(cfg.models)} contestants ({_models_words(cfg.models)}), ' + (
+    text = f'  {where}: {len(cfg.trained)} contestants ({_models_words(cfg.trained)}), ' + (
         f'{cfg.seeds} seed{"s" * (cfg.seeds != 1)} each' if len(cfg.top_seed_list) == cfg.seeds else
         f'{cfg.seeds} seed{"s" * (cfg.seeds != 1)} each, {len(cfg.top_seed_list)} for each family\'s strongest')
     if curve: text += f', and {len(curve)} learning-curve run{"s" * (len(curve) != 1)} (' + ', '.join(

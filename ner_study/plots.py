@@ -19,7 +19,7 @@ sns.set_theme(style='whitegrid', context='notebook')
 # %% auto #0
 __all__ = ['plot_corpus', 'plot_curves', 'plot_f1_per_type', 'plot_confusion', 'plot_ladder', 'plot_seed_scores', 'plot_per_type',
            'plot_costs', 'plot_learning_curves', 'plot_error_kinds', 'plot_type_confusion', 'plot_tuning_curves',
-           'plot_fold_differences', 'plot_bucket_differences', 'plot_bucket_f1', 'plot_extra_tests']
+           'plot_fold_differences', 'plot_bucket_differences', 'plot_bucket_f1', 'plot_extra_tests', 'plot_against']
 
 # %% ../nbs/13a_plots.ipynb #a17b5a8c
 def plot_corpus(summary: pd.DataFrame) -> plt.Figure:
@@ -199,19 +199,24 @@ def plot_tuning_curves(curves: pd.DataFrame) -> plt.Figure:
     return fig
 
 # %% ../nbs/13a_plots.ipynb #f01d6002
+def _forest(ax, d: np.ndarray, low: np.ndarray, high: np.ndarray, significant: np.ndarray, labels: tuple[str, str],
+            size: int = 36) -> np.ndarray:
+    "Differences `d` with their intervals, a row each, filled where `significant`, and the line at 0; the rows' y."
+    y = np.arange(len(d))
+    ax.errorbar(d, y, xerr=[d - low, high - d], fmt='none', ecolor='grey', lw=1)
+    ax.scatter(d[~significant], y[~significant], s=size, facecolors='white', edgecolors='k', zorder=3, label=labels[0])
+    ax.scatter(d[significant], y[significant], s=size, c='k', zorder=3, label=labels[1])
+    ax.axvline(0, c='k', lw=0.8)
+    return y
+
+
 def plot_fold_differences(folds: pd.DataFrame, a: str, b: str) -> plt.Figure:
     """The test F1 difference b − a on each fold (rows of `stability_table`) with its 95 % bootstrap interval; filled:
     significant after Holm; dashed: the difference pooled over the rows, weighted by their entities."""
     d = 100 * folds['delta'].to_numpy()
-    y = np.arange(len(folds))
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(folds) + 1.6))
-    ax.errorbar(d, y, xerr=[d - 100 * folds['ci_low'].to_numpy(), 100 * folds['ci_high'].to_numpy() - d], fmt='none',
-                ecolor='grey', lw=1)
-    significant = (folds['p_holm'] < 0.05).to_numpy()
-    ax.scatter(d[~significant], y[~significant], s=36, facecolors='white', edgecolors='k', zorder=3,
-               label='not significant')
-    ax.scatter(d[significant], y[significant], s=36, c='k', zorder=3, label='significant (Holm)')
-    ax.axvline(0, c='k', lw=0.8)
+    y = _forest(ax, d, 100 * folds['ci_low'].to_numpy(), 100 * folds['ci_high'].to_numpy(),
+                (folds['p_holm'] < 0.05).to_numpy(), ('not significant', 'significant (Holm)'))
     ax.axvline(float(np.average(d, weights=folds['entities'])), ls='--', c='C3', lw=1, label='over all folds')
     several = folds['fold'].nunique() < len(folds)
     ax.set_yticks(y, [f"fold {f}" + (f", seed {s}" if several else '') for f, s in zip(folds['fold'], folds['seed'])])
@@ -287,5 +292,24 @@ def plot_extra_tests(table: pd.DataFrame, a: str, b: str) -> plt.Figure:
     axes.flat[0].set_ylabel('entity F1 (strict, micro)')
     axes.flat[-1].legend(frameon=False, fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1))
     fig.suptitle('From in-domain to text from elsewhere (the F1 each loses beside its line)', fontsize=11)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/13a_plots.ipynb #agplot02
+def plot_against(table: pd.DataFrame) -> plt.Figure:
+    """Each other model's F1 minus each pair model's (rows of `against_table`), in points: over all entities with its
+    95 % interval (filled: the paired test finds it, p < 0.05), on entities seen in training and on new ones."""
+    t = table.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(t) + 2.2))
+    y = _forest(ax, 100 * t['delta'].to_numpy(), 100 * t['ci_low'].to_numpy(), 100 * t['ci_high'].to_numpy(),
+                (t['p_value'] < 0.05).to_numpy(), ('all entities (not significant)', 'all entities (significant)'), 40)
+    for col, marker, name in (('seen', '^', 'seen in training'), ('new', 'v', 'new')):
+        ax.scatter(100 * (t[f'{col}_f1_other'] - t[f'{col}_f1_against']), y + 0.18, marker=marker, s=28, zorder=3,
+                   label=f'entities {name}')
+    ax.set_yticks(y, [f'{title(o)} − {title(m)}' for o, m in zip(t['other'], t['against'])])
+    ax.invert_yaxis()
+    ax.set_xlabel('test F1 difference (points): the other model minus the model of the pair')
+    ax.legend(frameon=False, fontsize=8, loc='upper center', bbox_to_anchor=(0.5, -0.28), ncol=4)
+    ax.set_title('Against memory and other systems')
     fig.tight_layout()
     return fig

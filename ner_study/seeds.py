@@ -7,17 +7,52 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from statistics import NormalDist
 
 import pandas as pd
 
 from . import tables, verdict
 from .corpora import Corpus
 from .folds import Folds, pair_power
+from .power import DetectableDifference, z_sum
 from .study import StudyConfig, StudyRun, run_study
 from .workers import Workers
 
 # %% auto #0
-__all__ = ['headline_pair', 'grow_top_seeds']
+__all__ = ['seed_stop_reason', 'pair_difference', 'seed_stop_words', 'headline_pair', 'grow_top_seeds']
+
+# %% ../nbs/12d_seeds.ipynb #bc6dc31b
+def seed_stop_reason(power: DetectableDifference, difference: float, spent: float, budget: float, next_cost: float,
+                     alpha: float = 0.05) -> str | None:
+    """Why adding seeds stops now ('decided', 'seed floor', 'budget'; see above), or None to add one; `spent`, `budget`,
+    `next_cost` in seconds."""
+    if power.seed_sd is not None:
+        se = power.value / z_sum(power.alpha, power.power)
+        if (abs(difference) > NormalDist().inv_cdf(1 - alpha / 2) * se) if se > 0 else difference != 0: return 'decided'
+        if power.seed_floor <= power.test_floor: return 'seed floor'
+    return 'budget' if spent + next_cost > budget else None
+
+# %% ../nbs/12d_seeds.ipynb #9e4ca05e
+def pair_difference(rt: pd.DataFrame, a: str, b: str) -> float:
+    "Mean test F1 of `b` minus that of `a`, over their full-data runs."
+    mean = tables.full_runs(rt).groupby('model')['f1'].mean()
+    return float(mean[b] - mean[a])
+
+# %% ../nbs/12d_seeds.ipynb #310e4397
+def seed_stop_words(stop: dict, power: DetectableDifference) -> str:
+    "What stopped the seeds from growing, in a sentence for the report."
+    n = f"{stop['seeds']} seeds"
+    return {'decided': f"Seeds were added to the headline pair until the verdict was decided: with {n} the mean "
+                       "difference is significant against the noise of both the test set and the seeds.",
+            'seed floor': f"Seeds were added to the headline pair until more could no longer help: with {n} the seed "
+                          f"floor ({100 * (power.seed_floor or 0):.1f} points) is at or below the test-set floor "
+                          f"({100 * power.test_floor:.1f}), which only a larger test set lowers.",
+            'budget': f"Seeds were added to the headline pair until the time budget ran out: {stop['minutes']:.0f} of "
+                      f"{stop['budget']:g} minutes spent, and another seed pair would take about "
+                      f"{stop['next_minutes']:.0f}; {n}.",
+            'seed limit': f"Seeds were added to the headline pair up to the limit of {n}.",
+            'not the top rungs': "No seeds were added: the headline pair chosen on dev is not the families' top rungs, "
+                                 f"which get the extra seeds ({n})."}[stop['reason']]
 
 # %% ../nbs/12d_seeds.ipynb #1b66a853
 def headline_pair(cfg: StudyConfig, rt: pd.DataFrame) -> tuple[str, str]:
@@ -36,7 +71,7 @@ def grow_top_seeds(cfg: StudyConfig, corpus: Corpus, folds: Folds, runs: list[St
         power = pair_power(runs, folds.first, a, b)  # fold 1's seeds
         # a seed pair's training, and its evaluation and process start besides
         next_cost = tables.full_runs(rt, [a, b]).groupby('model')['train_seconds'].mean().sum() * 1.25 + 20
-        reason = verdict.seed_stop_reason(power, verdict.pair_difference(rt, a, b), spent, cfg.seed_budget * 60,
+        reason = seed_stop_reason(power, pair_difference(rt, a, b), spent, cfg.seed_budget * 60,
                                           next_cost)
         if reason is None and not {a, b} <= set(cfg.curve_models()): reason = 'not the top rungs'
         if reason is None and len(cfg.top_seed_list) >= max_seeds: reason = 'seed limit'

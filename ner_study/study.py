@@ -13,8 +13,10 @@ from fastcore.basics import patch
 
 from .corpora import Corpus, CorpusSpec, auto_folds, fold_corpora, load_corpus
 from .extra_tests import extra_test_paths
+from .contestants import DICTIONARY
 from .experiment import CONTESTANTS, Experiment, experiment_from_params, with_settings
 from .run_folders import StudyRun, finished_run, train_missing
+from .systems import system_paths
 from .workers import Workers, slurm_options
 
 # %% auto #0
@@ -36,7 +38,7 @@ def _listed(name: str, value, conv) -> tuple:
 
 # %% ../nbs/12_study.ipynb #074d943a
 # quick=True: the headline pair on 3 folds, no learning curve
-QUICK = {'models': 'lstm,bert', 'folds': 3, 'fractions': '1'}
+QUICK = {'models': 'dictionary,lstm,bert', 'folds': 3, 'fractions': '1'}
 
 # %% ../nbs/12_study.ipynb #70ffd0c9
 class PlannedRun(NamedTuple):
@@ -89,6 +91,9 @@ class StudyConfig:
     extra_tests: str | None = None
     # with extra_tests: a file of lines 'model_type test_type'; None: the types of the same name
     type_map: str | None = None
+    # other systems' predictions, judged like the contestants; pair may name one (`11d_systems`); `ner-study folds`
+    # writes the folds to train them on
+    systems: str | dict | None = None    # 'NAME=PATH,…' of predictions; a PATH with {fold}: a file per fold (1, 2, …)
     # the quick design: the headline pair (lstm, bert) on 3 folds, no learning curve, where those are left at their
     # defaults
     quick: bool = False
@@ -111,18 +116,22 @@ def _check_contestants(self: StudyConfig):
         for name in ('models', 'fractions'):
             if getattr(self, name) == STUDY_DEFAULTS[name]: setattr(self, name, QUICK[name])
     names = _listed('models', self.models, lambda m: str(m).strip())
-    if names == ('all',): names = tuple(CONTESTANTS)
-    if any(m not in CONTESTANTS for m in names) or len(set(names)) < 2 or len(set(names)) != len(names):
+    if names == ('all',): names = (DICTIONARY, *CONTESTANTS)
+    trained = [m for m in names if m in CONTESTANTS]
+    if (any(m not in (DICTIONARY, *CONTESTANTS) for m in names) or len(set(trained)) < 2
+            or len(set(names)) != len(names)):
         raise ValueError(f'models={",".join(names)!r}: give two or more different contestants (or all) of '
-                         f'{", ".join(CONTESTANTS)}, e.g. lstm,bert')
-    self.models = tuple(m for m in CONTESTANTS if m in names)
+                         f'{", ".join(CONTESTANTS)}, and {DICTIONARY} for the memorisation baseline, e.g. lstm,bert')
+    self.models = tuple(m for m in (DICTIONARY, *CONTESTANTS) if m in names)
+    self.systems = system_paths(self.systems, taken=(DICTIONARY, *CONTESTANTS))
     if self.pair is not None:
-        pair = _listed('pair', self.pair, lambda m: str(m).strip())
-        if len(pair) != 2 or len(set(pair)) != 2 or not set(pair) <= set(self.models):
-            raise ValueError(f"pair={self.pair!r}: give two different contestants of the study's models "
-                             f"({', '.join(self.models)}), e.g. lstm-crf,bert; or None for the best of each family on "
-                             "dev")
+        pair, judged = _listed('pair', self.pair, lambda m: str(m).strip()), (*self.models, *self.systems)
+        if len(pair) != 2 or len(set(pair)) != 2 or not set(pair) <= set(judged):
+            raise ValueError(f"pair={self.pair!r}: give two different models of the study ({', '.join(judged)}), e.g. "
+                             "lstm-crf,bert; or None for the best of each family on dev")
         self.pair = pair
+        if self.extra_tests and not set(pair) <= set(CONTESTANTS):  # they are scored by the pair's checkpoints
+            raise ValueError(f"pair={','.join(pair)!r}: with extra_tests, name two contestants (a system has no model)")
 
 # %% ../nbs/12_study.ipynb #fdc399e3
 @patch
@@ -172,7 +181,7 @@ def _check_rest(self: StudyConfig):
         if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
             raise ValueError(f'{name}={getattr(self, name)!r}: expected a folder')
     self.make_workers()  # workers, cluster and threads are checked by Workers itself,
-    for m in self.models: self.experiment(m, self.first_seed)  # the shared parameters by the experiment
+    for m in self.trained: self.experiment(m, self.first_seed)  # the shared parameters by the experiment
 
 # %% ../nbs/12_study.ipynb #60a249b6
 # what quick=True replaces where it is still in place
@@ -234,8 +243,15 @@ def make_workers(self: StudyConfig) -> Workers:
 def ladders(self: StudyConfig) -> dict[str, list[str]]:
     "Each family's contestants of the study, in ladder order."
     out = {}
-    for m in self.models: out.setdefault(CONTESTANTS[m].family, []).append(m)
-    return out
+    for m in self.trained: out.setdefault(CONTESTANTS[m].family, []).append(m)
+    # the memorisation baseline is the first rung of both
+    return {family: [DICTIONARY] * (DICTIONARY in self.models) + rungs for family, rungs in out.items()}
+
+
+@patch(as_prop=True)
+def trained(self: StudyConfig) -> tuple[str, ...]:
+    "The contestants the study trains (the models but the dictionary, which it builds on every fold, `11d_systems`)."
+    return tuple(m for m in self.models if m in CONTESTANTS)
 
 
 @patch
@@ -287,7 +303,7 @@ def plan(self: StudyConfig, n_train: int) -> list[PlannedRun]:
     split's training size."""
     if self.folds == 'auto': raise ValueError("folds='auto': resolve it for the corpus first (resolve_folds)")
     full = min(n_train, self.max_train_sentences or n_train)
-    runs = [PlannedRun(m, s, 1.0, 0, self.experiment(m, s)) for m in self.models for s in self.seeds_of(m)]
+    runs = [PlannedRun(m, s, 1.0, 0, self.experiment(m, s)) for m in self.trained for s in self.seeds_of(m)]
     for f in self.fractions:
         if f == 1: continue
         for m in self.curve_models():

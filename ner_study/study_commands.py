@@ -71,6 +71,8 @@ def compare_params(a) -> dict:
         if name not in names: raise CliError(f"-p {name}: not a parameter of the study; one of {', '.join(names)}")
         params[name] = _value(value)
     if a.corpus_arg: params['corpus'] = a.corpus_arg
+    if getattr(a, 'system', None):  # --system NAME=PATH, once per system, beside --systems 'NAME=PATH,…'
+        params['systems'] = ','.join(([params['systems']] if params.get('systems') else []) + a.system)
     return params
 
 # %% ../nbs/14a_study_commands.ipynb #4d9b9c7e
@@ -85,7 +87,8 @@ def _add_compare_parser(sub) -> argparse.ArgumentParser:
         epilog='Examples:\n  ner-study compare --plan\n  ner-study compare --quick\n'
                '  ner-study compare data/mycorpus --folds 5 --workers 2\n'
                '  ner-study compare --pair lstm-crf,bert --extra-tests data/wnut17 '
-               '--type-map data/wnut16-to-wnut17.types\n',
+               '--type-map data/wnut16-to-wnut17.types\n'
+               "  ner-study compare --system 'spacy=preds/fold{fold}.jsonl' --pair bert,spacy\n",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument('corpus_arg', nargs='?', metavar='CORPUS',
                    help='wnut16 (bundled, the default), a folder with train/dev/test files, '
@@ -106,6 +109,9 @@ def _add_compare_parser(sub) -> argparse.ArgumentParser:
                    else f' (default: {f.default})')
         c.add_argument(flag, dest=f.name, default=COMPARE_DEFAULTS.get(f.name), metavar=f.name.upper(),
                        help=helps.get(f.name, '') + default)
+    c.add_argument('--system', action='append', metavar='NAME=PATH',
+                   help="another system's predictions, judged like the contestants (once per system; PATH with {fold}: "
+                        'a file per fold); the same as --systems NAME=PATH,…')
     return c
 
 # %% ../nbs/14a_study_commands.ipynb #ca852ec8
@@ -200,6 +206,10 @@ def _compare(a):
     except (ValueError, TypeError) as e: raise CliError(str(e)) from None
     corpus = load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
     say = lambda text='': print(text, file=sys.stderr, flush=True)
+    if cfg.systems:  # the systems' files read now: a broken one is one line before the plan, not after it
+        from ner_study.systems import judged_runs
+        dealt = cfg.resolve_folds(corpus)
+        judged_runs(dealt.fold_corpora(corpus), [dealt.seed_of(k) for k in range(dealt.n_folds)], False, cfg.systems)
     plan = study_plan(cfg, corpus, say=say)
     full = study_plan(StudyConfig(**{**params, 'quick': False}), corpus, say=say) if cfg.quick else None
     print(plan_words(plan, full), flush=True)  # the plan is the answer of --plan: standard output

@@ -31,20 +31,21 @@ def runs_table(runs: list[StudyRun]) -> pd.DataFrame:
                      'seed': r.seed, 'fold': r.fold + 1, 'fraction': r.fraction, 'train_sentences': r.train_sentences,
                      'f1': m.test.f1, 'precision': m.test.precision, 'recall': m.test.recall,
                      'macro_f1': m.test.macro_f1, 'f1_conlleval': m.test.f1_conlleval,
-                     'token_accuracy': m.test.token_accuracy, 'dev_f1': m.dev.f1,
+                     'token_accuracy': m.test.token_accuracy, 'dev_f1': m.dev.f1 if m.dev else None,
                      'trainable_parameters': m.trainable_parameters, 'epochs': m.epochs_trained,
                      'best_epoch': m.best_epoch,
                      'train_seconds': m.train_seconds, 'test_words_per_second': m.test_words_per_second,
                      'peak_rss_mb': m.peak_rss_mb, 'peak_cuda_mb': m.peak_cuda_mb, 'train_cpu_seconds': m.cpu_seconds,
                      'other_cores': m.other_cores, 'busy': m.busy, 'device': m.device, 'threads': m.threads,
-                     'run_dir': str(r.run_dir)})
+                     'run_dir': str(r.run_dir or '')})
     return pd.DataFrame(rows)
 
 # %% ../nbs/12b_tables.ipynb #13a94f6c
 def mean_std(df: pd.DataFrame, by: str | list, cols: list[str], digits: int = 3) -> pd.DataFrame:
     "`mean ± sd` strings of `cols` per group (sd over the rows of a group, i.e. over seeds; n=1 shows the value alone)."
     def fmt(s: pd.Series) -> str:
-        if len(s) < 2 or s.isna().all(): return f'{s.mean():.{digits}f}'
+        if s.isna().all(): return '—'  # not known (a system's costs)
+        if len(s) < 2: return f'{s.mean():.{digits}f}'
         return f'{s.mean():.{digits}f} ± {s.std(ddof=1):.{digits}f}'
     return df.groupby(by, sort=False)[cols].agg(fmt)
 
@@ -83,11 +84,12 @@ def cost_table(rt: pd.DataFrame) -> pd.DataFrame:
     """What each contestant costs on this machine, mean ± sd over its full-data runs: device, threads, size, epochs,
     training time, prediction speed, peak memory, and how many runs trained beside other work."""
     full = full_runs(rt)
+    full = full[full['train_seconds'].notna()]  # a system's predictions were given: it costs nothing the study knows
     cost = mean_std(full, 'model', ['trainable_parameters', 'epochs', 'train_seconds', 'test_words_per_second',
                                     'peak_rss_mb'], digits=0)
     for col, unit in [('train_seconds', 's'), ('test_words_per_second', 'words/s'), ('peak_rss_mb', 'MiB')]:
         # measured, so they change from run to run: units say which numbers those are
-        cost[col] = cost[col] + f' {unit}'
+        cost[col] = cost[col].where(cost[col] == '—', cost[col] + f' {unit}')
     cost = cost.rename(columns={'trainable_parameters': 'trainable params', 'train_seconds': 'training',
                                 'test_words_per_second': 'prediction', 'peak_rss_mb': 'peak memory'})
     by_model = full.groupby('model', sort=False)

@@ -22,7 +22,7 @@ from .workers import Workers
 
 # %% auto #0
 __all__ = ['distribution', 'tuning_study', 'draw_trials', 'tune_study', 'best_trials', 'best_settings', 'tuning_curves',
-           'tuning_words']
+           'tuning_words', 'chosen_trials']
 
 # %% ../nbs/12a_tuning.ipynb #c92d1963
 def distribution(r: Range):
@@ -68,7 +68,7 @@ def tune_study(cfg: StudyConfig, corpus: Corpus, workers: Workers | None = None,
     if trials < 1: raise ValueError(f'tune_trials={trials!r}: expected a number of trials >= 1 (0: no tuning)')
     untuned, seed = replace(cfg, tuned={}), cfg.first_seed
     drawn = {}
-    for model in cfg.models:
+    for model in cfg.trained:
         study = tuning_study(cfg, corpus, model)
         for t in draw_trials(study, model, trials, seed):
             drawn[f'{model} trial {t.number}'] = (model, study, t,
@@ -141,3 +141,11 @@ def tuning_words(curves: pd.DataFrame) -> str:
     else:
         text += f"{title(order(last)[0])} leads at every budget from 1 to {last} trials."
     return text
+
+# %% ../nbs/12a_tuning.ipynb #chosen02
+def chosen_trials(trials: pd.DataFrame) -> pd.DataFrame:
+    "Each contestant's best draw (the settings its seeds trained with) and dev F1, beside its draws' median and worst."
+    by_model = trials.groupby('model')['dev_f1']
+    chosen = best_trials(trials)[['trial', 'lr', 'dropout', 'batch_size', 'dev_f1']]
+    return (chosen.assign(dev_f1_median=by_model.median(), dev_f1_worst=by_model.min()).rename(index=title)
+            .round({'lr': 6, 'dropout': 3}))

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import pandas as pd
 from fastcore.basics import patch
@@ -14,8 +13,8 @@ from IPython.display import HTML
 
 from .corpora import Corpus
 from .folds import DesignWords, Folds, pair_power
-from .contestants import CONTESTANTS, FAMILY_TITLES, title
-from .power import DetectableDifference, aso, aso_in_words, z_sum
+from .contestants import CONTESTANTS, FAMILY_TITLES, contestant, title
+from .power import DetectableDifference, aso, aso_in_words
 from .report import headline_box
 from .significance import p_text, paired_test
 from .study import StudyRun
@@ -24,7 +23,7 @@ from .tables import busy_runs, full_runs, mean_std
 # %% auto #0
 __all__ = ['COST_COLUMNS', 'significance_table', 'ladder_significance', 'ladder_power', 'ladder_table', 'test_words',
            'best_of_families', 'Headline', 'busy_note', 'headline', 'lead_over_ladder', 'answer', 'test_set_floor',
-           'seed_order', 'boundaries_and_types', 'seed_stop_reason', 'pair_difference', 'seed_stop_words']
+           'seed_order', 'epsilon_words', 'boundaries_and_types']
 
 # %% ../nbs/12c_verdict.ipynb #6880d996
 def significance_table(runs: list, corpus: Corpus | Folds, a: str, b: str, trials: int = 10_000) -> pd.DataFrame:
@@ -73,7 +72,7 @@ def ladder_table(rt: pd.DataFrame, lsig: pd.DataFrame, ladders: dict[str, list[s
     for family, rungs in ladders.items():
         for m in rungs:
             r, s = full[full['model'] == m], lsig[lsig['model'] == m]
-            rows.append({'family': family, 'model': m, 'rung': title(m), 'adds': CONTESTANTS[m].adds, 'seeds': len(r),
+            rows.append({'family': family, 'model': m, 'rung': title(m), 'adds': contestant(m).adds, 'seeds': len(r),
                          'test F1': mean_std(r, 'model', ['f1']).iloc[0, 0],
                          'Δ F1 (points)': f"{s['delta'].mean() * 100:+.1f}" if len(s) else '',
                          'p (per seed)': ', '.join(p_text(p, n, bare=True) for p, n in zip(s['p_value'], s['trials'])),
@@ -102,7 +101,8 @@ def test_words(sig: pd.DataFrame, below: bool = False) -> str:
 def best_of_families(rt: pd.DataFrame, ladders: dict[str, list[str]]) -> list[str]:
     "The headline pair: the contestant with the best mean dev F1 in each family (in one family: its two best)."
     dev = full_runs(rt).groupby('model')['dev_f1'].mean()
-    ranked = {family: sorted(rungs, key=lambda m: (-dev[m], rungs.index(m))) for family, rungs in ladders.items()}
+    ranked = {family: sorted([m for m in rungs if m in CONTESTANTS], key=lambda m: (-dev[m], rungs.index(m)))
+              for family, rungs in ladders.items()}
     if len(ranked) == 1:
         (rungs,) = ranked.values()
         return sorted(rungs[:2], key=list(ladders.values())[0].index)
@@ -234,6 +234,8 @@ def paragraph(self: Headline) -> str:
         # a tie has no observed difference to reach
         words = self.power.in_words(None if self.tied else self.difference)
         text += words[0].upper() + words[1:] + ' '
+    unknown = [title(m) for m in (win, lose) if pd.isna(cost[m]['train_seconds'])]
+    if unknown: return text + f"The study knows no cost of {' or '.join(unknown)}: its predictions were given."
     ratio = lambda col: cost[win][col] / cost[lose][col]
     speed, words_s = ratio('test_words_per_second'), lambda m: f"{cost[m]['test_words_per_second']:,.0f}"
     text += (f"It costs {ratio('train_seconds'):.1f}× the training time ({cost[win]['train_seconds']:.0f} s vs "
@@ -252,11 +254,11 @@ def lead_over_ladder(runs: pd.DataFrame, reference: str, rungs: list[str], where
     if reference in rungs or not rungs: return ''
     mean = full_runs(runs).groupby('model')['f1'].mean()
     gaps = [(m, (mean[reference] - mean[m]) * 100) for m in rungs]
-    text = (f"{title(reference)} against each rung of the {FAMILY_TITLES.get(CONTESTANTS[rungs[0]].family, '')} ladder "
+    text = (f"{title(reference)} against each rung of the {FAMILY_TITLES.get(contestant(rungs[-1]).family, '')} ladder "
             f"(mean test F1{where}): " + ', '.join(f'{gap:+.1f} points against {title(m)}' for m, gap in gaps) + '. ')
     if len(gaps) > 1:
         (below, before), (top, after) = gaps[-2], gaps[-1]
-        text += (f"The top rung's ingredient — {CONTESTANTS[top].adds.lstrip('+ ')} — changes the difference by "
+        text += (f"The top rung's ingredient — {contestant(top).adds.lstrip('+ ')} — changes the difference by "
                  f"{after - before:+.1f} points: ")
         if before > 0 and after > 0: text += f"{after:.1f} of the {before:.1f}-point lead over {title(below)} is left."
         elif before > 0 >= after: text += (f"the lead of {before:.1f} points over {title(below)} becomes "
@@ -304,6 +306,13 @@ def seed_order(runs: pd.DataFrame, a: str, b: str, unit: str = 'seed') -> str:
     return aso_in_words(aso(scores[win], scores[lose]), title(win), title(lose), (len(scores[win]), len(scores[lose])),
                         unit=unit)
 
+# %% ../nbs/12c_verdict.ipynb #c5aea445
+def epsilon_words(unit: str = 'seed') -> str:
+    "What ε_min means, in a parenthesis after ASO's sentence (over seeds, or over folds)."
+    return (f" (ε_min is the upper 95 % bound of how far the better-scoring contestant's distribution of test F1 over "
+            f"{unit}s falls below the other's; below 0.2 it is almost stochastically better, as a recipe and not "
+            f"only for one {unit} pair.)")
+
 # %% ../nbs/12c_verdict.ipynb #9d2b5c9c
 def boundaries_and_types(table: pd.DataFrame) -> str:
     """A sentence per model: how many points of F1 wrong types and wrong boundaries cost it (exact boundary and type F1
@@ -314,36 +323,3 @@ def boundaries_and_types(table: pd.DataFrame) -> str:
                     f"{f1.loc['strict', m]:.3f}), wrong boundaries "
                     f"{100 * (f1.loc['type', m] - f1.loc['strict', m]):.1f} (type F1 {f1.loc['type', m]:.3f})."
                     for m in f1.columns)
-
-# %% ../nbs/12c_verdict.ipynb #bc6dc31b
-def seed_stop_reason(power: DetectableDifference, difference: float, spent: float, budget: float, next_cost: float,
-                     alpha: float = 0.05) -> str | None:
-    """Why adding seeds stops now ('decided', 'seed floor', 'budget'; see above), or None to add one; `spent`, `budget`,
-    `next_cost` in seconds."""
-    if power.seed_sd is not None:
-        se = power.value / z_sum(power.alpha, power.power)
-        if (abs(difference) > NormalDist().inv_cdf(1 - alpha / 2) * se) if se > 0 else difference != 0: return 'decided'
-        if power.seed_floor <= power.test_floor: return 'seed floor'
-    return 'budget' if spent + next_cost > budget else None
-
-# %% ../nbs/12c_verdict.ipynb #9e4ca05e
-def pair_difference(rt: pd.DataFrame, a: str, b: str) -> float:
-    "Mean test F1 of `b` minus that of `a`, over their full-data runs."
-    mean = full_runs(rt).groupby('model')['f1'].mean()
-    return float(mean[b] - mean[a])
-
-# %% ../nbs/12c_verdict.ipynb #310e4397
-def seed_stop_words(stop: dict, power: DetectableDifference) -> str:
-    "What stopped the seeds from growing, in a sentence for the report."
-    n = f"{stop['seeds']} seeds"
-    return {'decided': f"Seeds were added to the headline pair until the verdict was decided: with {n} the mean "
-                       "difference is significant against the noise of both the test set and the seeds.",
-            'seed floor': f"Seeds were added to the headline pair until more could no longer help: with {n} the seed "
-                          f"floor ({100 * (power.seed_floor or 0):.1f} points) is at or below the test-set floor "
-                          f"({100 * power.test_floor:.1f}), which only a larger test set lowers.",
-            'budget': f"Seeds were added to the headline pair until the time budget ran out: {stop['minutes']:.0f} of "
-                      f"{stop['budget']:g} minutes spent, and another seed pair would take about "
-                      f"{stop['next_minutes']:.0f}; {n}.",
-            'seed limit': f"Seeds were added to the headline pair up to the limit of {n}.",
-            'not the top rungs': "No seeds were added: the headline pair chosen on dev is not the families' top rungs, "
-                                 f"which get the extra seeds ({n})."}[stop['reason']]

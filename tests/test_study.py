@@ -192,7 +192,7 @@ def test_auto_top_seeds_stops_for_each_of_its_reasons(tmp_path, wnut_slice, corp
     # seeds are noisier than the test set: with a small difference, a seed is added (trained now) until the seed floor
     # reaches the test-set floor: 2.8 * 0.03 / sqrt(n) <= 2.8 * 0.02 at n = 3
     monkeypatch.setattr(seeds, 'pair_power', noise(0.02, 0.03))
-    monkeypatch.setattr(verdict, 'pair_difference', lambda rt, a, b: 0.01)
+    monkeypatch.setattr(seeds, 'pair_difference', lambda rt, a, b: 0.01)
     grown_runs, grown, stop = seeds.grow_top_seeds(cfg, corpus, Folds([corpus]), runs, one, progress=False)
     assert (stop['reason'], stop['seeds'], grown.top_seed_list) == ('seed floor', 3, (42, 43, 44)), stop
     assert sorted((r.model, r.seed) for r in grown_runs if r.trained_now) == [('bert-frozen', 44), ('lstm-word', 44)]
@@ -200,8 +200,8 @@ def test_auto_top_seeds_stops_for_each_of_its_reasons(tmp_path, wnut_slice, corp
     _, _, stop = seeds.grow_top_seeds(study.StudyConfig(**params, seed_budget=0), corpus, Folds([corpus]), runs, one,
                                            progress=False)
     assert ((stop['reason'], stop['seeds']) == ('budget', 2)
-            and 'time budget ran out' in verdict.seed_stop_words(stop, noise(0.02, 0.03)(runs, 0, 'lstm-word', 0)))
+            and 'time budget ran out' in seeds.seed_stop_words(stop, noise(0.02, 0.03)(runs, 0, 'lstm-word', 0)))
     # a difference far beyond both noises: decided at once
-    monkeypatch.setattr(verdict, 'pair_difference', lambda rt, a, b: 0.3)
+    monkeypatch.setattr(seeds, 'pair_difference', lambda rt, a, b: 0.3)
     _, _, stop = seeds.grow_top_seeds(cfg, corpus, Folds([corpus]), runs, one, progress=False)
     assert (stop['reason'], stop['seeds']) == ('decided', 2)
