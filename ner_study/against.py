@@ -73,10 +73,12 @@ def what_each_is(paths: dict[str, str], readings: dict[str, SystemReading]) -> d
     return what
 
 
-def against_words(table: pd.DataFrame, described: dict[str, str], alpha: float = 0.05) -> str:
-    """A markdown list: each other model (as `described` says what it is) against each model of the pair — both F1s,
-    the difference with its interval, the paired test — and the floors."""
-    lines = []
+def against_words(table: pd.DataFrame, described: dict[str, str], pair: tuple[str, str] = (),
+                  alpha: float = 0.05) -> str:
+    """A markdown list: each model of the `pair` that `described` describes (a system), then each other model (as
+    `described` says what it is) against each model of the pair — both F1s, the difference with its interval, the
+    paired test — and the floors."""
+    lines = [f'- **{title(m)}** (in the headline pair): {described[m]}.' for m in pair if m in described]
     for other, rows in table.groupby('other', sort=False):
         parts = [f"against {title(r.against)} {r.f1_other:.3f} vs {r.f1_against:.3f}, {100 * r.delta:+.1f} points "
                  f"{interval_text(r.ci_low, r.ci_high)}, {'' if r.p_value < alpha else 'not '}significant "

@@ -41,7 +41,7 @@ def compare_study(cfg: StudyConfig, corpus: Corpus | None = None, progress: bool
     folds = Folds(cfg.fold_corpora(corpus))
     # the systems' files are read, and the dictionary built on every fold, before anything trains
     judged, readings = judged_runs(folds.corpora, [cfg.seed_of(k) for k in range(len(folds))],
-                                   DICTIONARY in cfg.models, cfg.systems)
+                                   DICTIONARY in cfg.models, cfg.systems, cfg.system_types, extra, cfg.pair or ())
     workers, trials, seed_stop = cfg.make_workers(), None, None
     # equal budgets: each contestant's settings are its best of the same number of random draws on dev
     if cfg.tune_trials:
@@ -162,8 +162,8 @@ def others_table(self: Comparison) -> pd.DataFrame:
 @patch
 def others_shown(self: Comparison) -> pd.DataFrame: return against.against_shown(self.others_table)
 @patch
-def others_words(self: Comparison) -> str:
-    return against.against_words(self.others_table, against.what_each_is(self.config.systems, self.systems))
+def others_words(self: Comparison) -> str:  # each other model against the pair; what each system is
+    return against.against_words(self.others_table, against.what_each_is(self.config.systems, self.systems), self.pair)
 
 # %% ../nbs/12e_comparison.ipynb #87b8427e
 @patch(as_prop=True)
@@ -246,7 +246,8 @@ def extra_table(self: Comparison) -> pd.DataFrame | None:
     "The pair in-domain and on each extra test (`extra_test_table`), scored by the `extra_runs` (None without them)."
     if not self.extra_tests: return None
     in_preds = {m: [p.test_pred for p in pooled] for m, pooled in self._shared_pooled().items()}
-    extra = {t.name: {m: [extra_predictions(r.run_dir, t) for r in runs] for m, runs in self.extra_runs.items()}
+    extra = {t.name: {m: self.systems[m].extra[t.name] if m in self.systems else
+                      [extra_predictions(r.run_dir, t) for r in runs] for m, runs in self.extra_runs.items()}
              for t in self.extra_tests}
     return extra_test_table(self.extra_tests, self.corpus.name, self.folds.gold, in_preds, extra,
                             *self.pair, seed=self.config.first_seed)
@@ -330,8 +331,7 @@ def report_tables(self: Comparison) -> dict[str, pd.DataFrame]:
     out = {'runs': self.runs_table, 'ladder': self.ladder().reset_index(),
            'ladder_significance': self.ladder_significance,
            'scores': self.scores().reset_index(), 'per_type': self.per_type, 'significance': self.significance,
-           'error_kinds': self.kinds,
-           'semeval': self.semeval.reset_index(), 'disagreements': self.disagreements,
+           'error_kinds': self.kinds, 'semeval': self.semeval.reset_index(), 'disagreements': self.disagreements,
            **{f'type_confusion_{m}': cm.reset_index() for m, cm in self.type_confusions.items()}}
     if self.trials is not None: out |= {'tuning_trials': self.trials, 'tuning_curves': self.tuning_curves}
     if self.stability is not None: out |= {'folds': self.stability}

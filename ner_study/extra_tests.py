@@ -60,7 +60,7 @@ class TypeMap:
                    'the types of the same name in both')
 
     @classmethod
-    def read(cls, path: str | Path, model_types: list[str], test_types: list[str]) -> TypeMap:
+    def read(cls, path: str | Path, model_types: list[str] | None, test_types: list[str]) -> TypeMap:
         """A file of lines `model_type test_type` (whitespace between; `-` for no counterpart; `#` starts a comment); a
         model type it does not list has no counterpart."""
         path = Path(path)
@@ -73,7 +73,7 @@ class TypeMap:
                 raise CorpusError(f"{where}: expected a type of the trained model and the test set's type it counts as "
                                   f"(or {DROP}), got {line.strip()!r}")
             src, dst = cols
-            if src not in model_types:
+            if model_types is not None and src not in model_types:  # None: any (a system's own types)
                 raise CorpusError(f"{where}: {src!r} is not a type of the trained model ({', '.join(model_types)})")
             if src in line_of: raise CorpusError(f'{where}: {src!r} is mapped twice (first on line {line_of[src]})')
             if dst != DROP and dst not in test_types:

@@ -204,7 +204,8 @@ def _stage_lines(plan: StudyPlan) -> list[str]:
     lines.append(text + f': {sum(not r.finished for r in first)} to train.')
     second = [r for r in plan.runs if r.stage == 1]
     if second:
-        who = (' and '.join(plan.pair) + (' (asked for)' if cfg.pair else " (each family's best on fold 1's dev)")
+        trains = [m for m in plan.pair if m in cfg.trained]  # a system's predictions are given, the dictionary built
+        who = (' and '.join(trains) + (' (asked for)' if cfg.pair else " (each family's best on fold 1's dev)")
                if plan.pair_known else
                "the best of each family on fold 1's dev (expected: " + ' and '.join(plan.pair) + ')')
         lines.append(f'  folds 2-{cfg.n_folds}: {who}, {len(second)} runs: '
@@ -214,6 +215,9 @@ def _stage_lines(plan: StudyPlan) -> list[str]:
     if cfg.auto_seeds:
         lines.append('  after them: more seeds of the pair while the verdict is open, at most '
                      f'{cfg.seed_budget:g} min.')
+    beside = (['the dictionary, built on every fold in seconds'] * ('dictionary' in cfg.models)
+              + [f"{name}'s predictions ({path})" for name, path in cfg.systems.items()])
+    if beside: lines.append(f"  beside them, nothing to train: {'; '.join(beside)}.")
     return lines
 
 # %% ../nbs/12g_plan.ipynb #a7f7a915

@@ -16,7 +16,7 @@ from .extra_tests import extra_test_paths
 from .contestants import DICTIONARY
 from .experiment import CONTESTANTS, Experiment, experiment_from_params, with_settings
 from .run_folders import StudyRun, finished_run, train_missing
-from .systems import system_paths
+from .systems import system_paths, system_type_maps
 from .workers import Workers, slurm_options
 
 # %% auto #0
@@ -94,6 +94,7 @@ class StudyConfig:
     # other systems' predictions, judged like the contestants; pair may name one (`11d_systems`); `ner-study folds`
     # writes the folds to train them on
     systems: str | dict | None = None    # 'NAME=PATH,…' of predictions; a PATH with {fold}: a file per fold (1, 2, …)
+    system_types: str | dict | None = None  # with systems: 'NAME=FILE,…', type maps as type_map's; None: same names
     # the quick design: the headline pair (lstm, bert) on 3 folds, no learning curve, where those are left at their
     # defaults
     quick: bool = False
@@ -124,14 +125,16 @@ def _check_contestants(self: StudyConfig):
                          f'{", ".join(CONTESTANTS)}, and {DICTIONARY} for the memorisation baseline, e.g. lstm,bert')
     self.models = tuple(m for m in (DICTIONARY, *CONTESTANTS) if m in names)
     self.systems = system_paths(self.systems, taken=(DICTIONARY, *CONTESTANTS))
+    self.system_types = system_type_maps(self.system_types, self.systems)
     if self.pair is not None:
         pair, judged = _listed('pair', self.pair, lambda m: str(m).strip()), (*self.models, *self.systems)
         if len(pair) != 2 or len(set(pair)) != 2 or not set(pair) <= set(judged):
             raise ValueError(f"pair={self.pair!r}: give two different models of the study ({', '.join(judged)}), e.g. "
                              "lstm-crf,bert; or None for the best of each family on dev")
         self.pair = pair
-        if self.extra_tests and not set(pair) <= set(CONTESTANTS):  # they are scored by the pair's checkpoints
-            raise ValueError(f"pair={','.join(pair)!r}: with extra_tests, name two contestants (a system has no model)")
+        if self.extra_tests and any(m not in CONTESTANTS and '{test}' not in self.systems.get(m, '') for m in pair):
+            raise ValueError(f"pair={','.join(pair)!r}: with extra_tests, name contestants, or a system whose PATH "
+                             "names its predictions of them with {test} (the dictionary predicts none)")
 
 # %% ../nbs/12_study.ipynb #fdc399e3
 @patch
@@ -144,8 +147,7 @@ def _check_seeds(self: StudyConfig):
         raise ValueError(f"top_seeds='auto' grows the headline pair's seeds on one split; on {self.n_folds} folds "
                          "every fold is another run of it already: give folds=1 for seeds on one split, or seeds for "
                          "more runs per fold")
-    if (isinstance(self.seed_budget, bool) or not isinstance(self.seed_budget, (int, float))
-            or self.seed_budget < 0):
+    if isinstance(self.seed_budget, bool) or not isinstance(self.seed_budget, (int, float)) or self.seed_budget < 0:
         raise ValueError(f'seed_budget={self.seed_budget!r}: expected minutes, a number >= 0')
     _whole('seeds', self.seeds, 1)
     if self.top_seeds != 'auto': _whole('top_seeds', self.top_seeds, 1, extra=" or 'auto'")
@@ -317,10 +319,10 @@ def plan(self: StudyConfig, n_train: int) -> list[PlannedRun]:
 # %% ../nbs/12_study.ipynb #792498dd
 @patch
 def fold_plan(self: StudyConfig, models: list[str]) -> list[PlannedRun]:
-    """The runs of `models` on every other fold, `seeds` each (none on one split): with the first fold's, every sentence
-    is tested once."""
+    """The runs of `models` that train (not a system, nor the dictionary) on every other fold, `seeds` each (none on one
+    split): with the first fold's, every sentence is tested once."""
     return [PlannedRun(m, self.seed_of(k, j), 1.0, k, self.experiment(m, self.seed_of(k, j), fold=k))
-            for m in models for k in range(1, self.n_folds) for j in range(self.seeds)]
+            for m in models if m in self.trained for k in range(1, self.n_folds) for j in range(self.seeds)]
 
 # %% ../nbs/12_study.ipynb #695df568
 def run_study(cfg: StudyConfig, corpus: Corpus | None = None, retrain: bool = False, progress: bool = True,

@@ -209,7 +209,8 @@ def _compare(a):
     if cfg.systems:  # the systems' files read now: a broken one is one line before the plan, not after it
         from ner_study.systems import judged_runs
         dealt = cfg.resolve_folds(corpus)
-        judged_runs(dealt.fold_corpora(corpus), [dealt.seed_of(k) for k in range(dealt.n_folds)], False, cfg.systems)
+        judged_runs(dealt.fold_corpora(corpus), [dealt.seed_of(k) for k in range(dealt.n_folds)], False, cfg.systems,
+                    cfg.system_types)
     plan = study_plan(cfg, corpus, say=say)
     full = study_plan(StudyConfig(**{**params, 'quick': False}), corpus, say=say) if cfg.quick else None
     print(plan_words(plan, full), flush=True)  # the plan is the answer of --plan: standard output

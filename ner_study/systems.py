@@ -14,6 +14,7 @@ from pathlib import Path
 from .corpora import Corpus
 from .corpus_files import read_corpus_file
 from .dictionary import DictionaryTagger
+from .extra_tests import TypeMap, retype
 from .metrics import RunMetrics, evaluate_tags
 from .run_folders import StudyRun
 from .span_readers import FORMAT_NAMES, read_documents, sniff_format
@@ -21,13 +22,15 @@ from .spans import CorpusError, Span
 from .tags import Sentence, iob2_spans
 
 # %% auto #0
-__all__ = ['SHOWN_UNALIGNED', 'system_paths', 'fold_path', 'SystemReading', 'read_predictions', 'prediction_run', 'system_runs',
-           'dictionary_runs', 'judged_runs']
+__all__ = ['SHOWN_UNALIGNED', 'system_paths', 'system_type_maps', 'fold_path', 'SystemReading', 'read_predictions',
+           'in_corpus_types', 'prediction_run', 'system_runs', 'system_extra_predictions', 'dictionary_runs',
+           'judged_runs']
 
 # %% ../nbs/11d_systems.ipynb #7bc8d6dc
-def system_paths(value, taken: tuple[str, ...] = ()) -> dict[str, str]:
+def system_paths(value, taken: tuple[str, ...] = (), what: str = 'systems') -> dict[str, str]:
     """`'NAME=PATH,…'` (or a list of them, or a dict) as name → path; a `PATH` with `{fold}` in it is one file per
-    fold. A malformed item, a name of `taken` (the contestants') or a missing file (fold 1's) raises `ValueError`."""
+    fold. A malformed item, a name of `taken` (the contestants') or a missing file (fold 1's) raises `ValueError`
+    naming the parameter (`what`)."""
     if value is None or value == '' or value == {}: return {}
     if isinstance(value, dict): items = [(str(k), str(v)) for k, v in value.items()]
     else:
@@ -36,22 +39,32 @@ def system_paths(value, taken: tuple[str, ...] = ()) -> dict[str, str]:
             if not str(part).strip(): continue
             name, sep, path = str(part).partition('=')
             if not sep or not name.strip() or not path.strip():
-                raise ValueError(f'systems={value!r}: expected NAME=PATH, comma-separated (got {str(part).strip()!r})')
+                raise ValueError(f'{what}={value!r}: expected NAME=PATH, comma-separated (got {str(part).strip()!r})')
             items.append((name.strip(), path.strip()))
     out = {}
     for name, path in items:
         if not re.fullmatch(r'[A-Za-z0-9_.+-]+', name):
-            raise ValueError(f'systems: {name!r}: a name of letters, digits and _ . + - (tables name it)')
+            raise ValueError(f'{what}: {name!r}: a name of letters, digits and _ . + - (tables name it)')
         if name in out or name in taken:
-            raise ValueError(f'systems: {name!r} is named twice, or is a contestant')
-        if not fold_path(path, 0).exists(): raise ValueError(f'systems: {name}: {fold_path(path, 0)}: no such file')
+            raise ValueError(f'{what}: {name!r} is named twice, or is a contestant')
+        if not fold_path(path, 0).exists(): raise ValueError(f'{what}: {name}: {fold_path(path, 0)}: no such file')
         out[name] = path
     return out
 
 
-def fold_path(path: str, fold: int) -> Path:
-    "The file of `fold` (0, 1, …) of a system: `path` with `{fold}` as the fold's number (1, 2, …), else `path`."
-    return Path(path.replace('{fold}', str(fold + 1)))
+def system_type_maps(value, systems: dict[str, str]) -> dict[str, str]:
+    "`system_types`, `'NAME=FILE,…'`, as system name → type map file; each name one of `systems`, each file there."
+    maps = system_paths(value, what='system_types')
+    for name in maps:
+        if name not in systems:
+            raise ValueError(f"system_types: {name!r} is not one of the systems ({', '.join(systems) or 'none given'})")
+    return maps
+
+
+def fold_path(path: str, fold: int, test: str = 'test') -> Path:
+    """The file of `fold` (0, 1, …) of a system: `path` with `{fold}` as the fold's number (1, 2, …) and `{test}` as
+    what it predicts (`test`: the study's tested sentences; an extra test's name: that test's)."""
+    return Path(path.replace('{fold}', str(fold + 1)).replace('{test}', test))
 
 # %% ../nbs/11d_systems.ipynb #9e2f4a02
 SHOWN_UNALIGNED = 5  # spans that could not be aligned, shown by `SystemReading.in_words`; all are counted
@@ -66,7 +79,10 @@ class SystemReading:
     entities: int = 0                                 # entities (spans, or tagged words) read on them
     unaligned: int = 0                                # spans whose edges are not word edges: left out
     examples: list = field(default_factory=list)      # the first few: (label, covered text, sentence)
-    other_types: Counter = field(default_factory=Counter)  # types the corpus lacks, left out: entities of each
+    other_types: Counter = field(default_factory=Counter)  # types without a counterpart, left out: entities of each
+    types: str = ''                                   # the type map in words, where it renames a type
+    # its predictions of each extra test (`{test}` in its path), one per fold, in the corpus's types
+    extra: dict = field(default_factory=dict, repr=False)
 
     def not_aligned(self, label: str, covered: str, words: list[str]):
         self.unaligned += 1
@@ -76,16 +92,18 @@ class SystemReading:
         "This reading and `other`'s (another fold's file) together, under this one's path."
         return SystemReading(self.path, self.format, self.sentences + other.sentences,
                              self.entities + other.entities, self.unaligned + other.unaligned,
-                             (self.examples + other.examples)[:SHOWN_UNALIGNED], self.other_types + other.other_types)
+                             (self.examples + other.examples)[:SHOWN_UNALIGNED], self.other_types + other.other_types,
+                             self.types, self.extra)
 
     def in_words(self) -> str:
         text = f'{self.format}, {self.sentences:,} tested sentences, {self.entities:,} entities'
         if self.unaligned:
             text += (f'; {self.unaligned:,} span{"s" * (self.unaligned != 1)} not on the corpus\'s word edges, left '
                      'out (' + '; '.join(f'{lab} {cov!r} in “{s}”' for lab, cov, s in self.examples) + ')')
+        if self.types: text += f'; types: {self.types}'
         if self.other_types:
-            text += '; types the corpus lacks, left out: ' + ', '.join(f'{t} ({n:,})' for t, n in
-                                                                    self.other_types.most_common())
+            text += '; entities of a type without a counterpart, left out: ' + ', '.join(
+                f'{n:,} {t}' for t, n in self.other_types.most_common())
         return text + '.'
 
 # %% ../nbs/11d_systems.ipynb #05e9f790
@@ -149,21 +167,10 @@ def _span_predictions(path: Path, fmt: str, sentences: list[Sentence], where: st
     return out
 
 # %% ../nbs/11d_systems.ipynb #3e3c590f
-def _corpus_types(tags: list[str], types: list[str], reading: SystemReading) -> list[str]:
-    "`tags` with each type the corpus lacks mapped to its type of the same name (ignoring case), or left out."
-    lower, out = {t.lower(): t for t in types}, list(tags)
-    for typ, a, b in iob2_spans(tags):
-        reading.entities += 1
-        mapped = typ if typ in types else lower.get(typ.lower())
-        if mapped is None: reading.other_types[typ] += 1
-        out[a:b] = ['O'] * (b - a) if mapped is None else [f'B-{mapped}'] + [f'I-{mapped}'] * (b - a - 1)
-    return out
-
-
-def read_predictions(path: str | Path, sentences: list[Sentence], types: list[str],
+def read_predictions(path: str | Path, sentences: list[Sentence],
                      where: str = '') -> tuple[list[list[str]], SystemReading]:
-    """A system's tags for each of `sentences` from the file `path` (any corpus format), typed as the corpus's `types`;
-    `where` says which fold, for messages."""
+    """A system's tags (its own types) for each of `sentences` from the file `path` (any corpus format); `where` says
+    which fold, for messages."""
     path = Path(path)
     if not path.exists(): raise CorpusError(f'{path}: no such file{where}')
     fmt = sniff_format(path)
@@ -171,7 +178,20 @@ def read_predictions(path: str | Path, sentences: list[Sentence], types: list[st
     read = _tagged_predictions if fmt in ('conll', 'tokens', 'kaggle-csv') else (
         lambda p, s, w, r: _span_predictions(p, fmt, s, w, r))
     pred = read(path, sentences, where, reading)
-    return [_corpus_types(tags, types, reading) for tags in pred], reading
+    reading.entities = sum(len(iob2_spans(tags)) for tags in pred)
+    return pred, reading
+
+# %% ../nbs/11d_systems.ipynb #types002
+def in_corpus_types(preds: list[list[list[str]]], types: list[str], type_map: str | None,
+                    reading: SystemReading) -> list[list[list[str]]]:
+    """Each fold's predictions (`preds`) with the system's types as the corpus's `types`: by `type_map` (a file), else
+    the types of the same name; what it did goes to `reading`."""
+    found = sorted({t for pred in preds for tags in pred for t, *_ in iob2_spans(tags)})
+    tm = TypeMap.read(type_map, None, types) if type_map else TypeMap.shared(found, types)
+    reading.other_types = Counter(t for pred in preds for tags in pred for t, *_ in iob2_spans(tags)
+                                  if t not in tm.mapping)
+    if type_map or any(src != dst for src, dst in tm.mapping.items()): reading.types = tm.words(found)
+    return [[retype(tags, tm.mapping) for tags in pred] for pred in preds]
 
 # %% ../nbs/11d_systems.ipynb #379bb6f0
 def prediction_run(model: str, family: str, fold: int, seed: int, corpus: Corpus, pred: list[list[str]],
@@ -192,19 +212,38 @@ def prediction_run(model: str, family: str, fold: int, seed: int, corpus: Corpus
                     metrics, pred, False, fold)
 
 # %% ../nbs/11d_systems.ipynb #02ebba1f
-def system_runs(name: str, path: str, corpora: list[Corpus], seeds: list[int]
+def system_runs(name: str, path: str, corpora: list[Corpus], seeds: list[int], type_map: str | None = None
                 ) -> tuple[list[StudyRun], SystemReading]:
     """The runs of system `name` on every fold of `corpora` (fold k with seed `seeds[k]`) from `path` (`{fold}`: a file
-    per fold, else one file over every fold's test sentences), and what reading its files did."""
-    per_fold, reading, runs = '{fold}' in path, None, []
+    per fold, else one file over every fold's test sentences), its types as `type_map` says, and what reading its files
+    did."""
+    preds, reading = [], None
     for k, corpus in enumerate(corpora):
-        where = f' (fold {k + 1} of {len(corpora)})' if len(corpora) > 1 else ''
-        pred, r = read_predictions(fold_path(path, k), corpus.test, corpus.entity_types, where)
+        pred, r = read_predictions(fold_path(path, k), corpus.test,
+                                   f' (fold {k + 1} of {len(corpora)})' if len(corpora) > 1 else '')
+        preds.append(pred)
         reading = r if reading is None else reading.add(r)
-        runs.append(prediction_run(name, 'system', k, seeds[k], corpus, pred, fold_path(path, k),
-                                   train_sentences=len(corpus.train) if per_fold else 0))
     reading.path = path  # the files, `{fold}` and all
-    return runs, reading
+    types = sorted({t for c in corpora for t in c.entity_types})
+    preds = in_corpus_types(preds, types, type_map, reading)
+    return [prediction_run(name, 'system', k, seeds[k], corpus, pred, fold_path(path, k),
+                           train_sentences=len(corpus.train) if '{fold}' in path else 0)
+            for k, (corpus, pred) in enumerate(zip(corpora, preds))], reading
+
+# %% ../nbs/11d_systems.ipynb #sysxt002
+def system_extra_predictions(path: str, test: str, sentences: list[Sentence], corpora: list[Corpus],
+                             type_map: str | None = None) -> list[list[list[str]]]:
+    """A system's predictions of the extra test `test` (its `sentences`) from `path` (`{test}` as its name), one per
+    fold of `corpora` (a single file: the same for each), in the corpus's types."""
+    files = len(corpora) if '{fold}' in path else 1
+    preds, reading = [], None
+    for k in range(files):
+        pred, r = read_predictions(fold_path(path, k, test), sentences,
+                                   f' ({test}, fold {k + 1} of {files})' if files > 1 else f' ({test})')
+        preds.append(pred)
+        reading = r if reading is None else reading.add(r)
+    types = sorted({t for c in corpora for t in c.entity_types})
+    return in_corpus_types(preds, types, type_map, reading) * (len(corpora) // files)
 
 # %% ../nbs/11d_systems.ipynb #2950068f
 def dictionary_runs(corpora: list[Corpus], seeds: list[int]) -> list[StudyRun]:
@@ -221,11 +260,17 @@ def dictionary_runs(corpora: list[Corpus], seeds: list[int]) -> list[StudyRun]:
     return runs
 
 
-def judged_runs(corpora: list[Corpus], seeds: list[int], dictionary: bool, systems: dict[str, str]
+def judged_runs(corpora: list[Corpus], seeds: list[int], dictionary: bool, systems: dict[str, str],
+                type_maps: dict[str, str] | None = None, extra_tests: list = (), extra_for: tuple = ()
                 ) -> tuple[list[StudyRun], dict[str, SystemReading]]:
-    "The dictionary's runs (where asked) and every system's (name → path), with what reading each system did."
+    """The dictionary's runs (where asked) and every system's (name → path, its types as `type_maps` says), with what
+    reading each system did; the systems of `extra_for` (those of the headline pair) with their predictions of each
+    of `extra_tests` too."""
     runs, readings = dictionary_runs(corpora, seeds) if dictionary else [], {}
     for name, path in systems.items():
-        given, readings[name] = system_runs(name, path, corpora, seeds)
+        type_map = (type_maps or {}).get(name)
+        given, readings[name] = system_runs(name, path, corpora, seeds, type_map)
+        for t in extra_tests if name in extra_for else ():
+            readings[name].extra[t.name] = system_extra_predictions(path, t.name, t.sentences, corpora, type_map)
         runs += given
     return runs, readings

@@ -236,6 +236,9 @@ def paragraph(self: Headline) -> str:
         text += words[0].upper() + words[1:] + ' '
     unknown = [title(m) for m in (win, lose) if pd.isna(cost[m]['train_seconds'])]
     if unknown: return text + f"The study knows no cost of {' or '.join(unknown)}: its predictions were given."
+    table = [m for m in (win, lose) if not cost[m]['trainable_parameters']]  # the dictionary: nothing to divide by
+    if table: return text + (f"{title(table[0])} learns no parameters (a table of training entities, built in "
+                             f"{cost[table[0]]['train_seconds']:.2f} s): the two costs are not of one kind.")
     ratio = lambda col: cost[win][col] / cost[lose][col]
     speed, words_s = ratio('test_words_per_second'), lambda m: f"{cost[m]['test_words_per_second']:,.0f}"
     text += (f"It costs {ratio('train_seconds'):.1f}× the training time ({cost[win]['train_seconds']:.0f} s vs "
