@@ -67,7 +67,7 @@ class Comparison:
     trials: pd.DataFrame | None = field(default=None, repr=False)  # the tuning's trials (None: not tuned)
     seed_stop: dict | None = None  # what stopped the seeds from growing (None: top_seeds was not 'auto')
     extra_tests: list[ExtraTest] = field(default_factory=list, repr=False)  # test sets from elsewhere, only scored
-    systems: dict[str, SystemReading] = field(default_factory=dict)  # what reading each system's predictions did
+    readings: dict[str, SystemReading] = field(default_factory=dict)  # what reading each system's predictions did
 
     def __post_init__(self):
         self.runs_table = tables.runs_table(self.runs)
@@ -154,7 +154,7 @@ def ladder_words(self: Comparison) -> str: return verdict.test_words(self.ladder
 @patch(as_prop=True)
 def others(self: Comparison) -> list[str]:
     "The models judged beside the pair on every tested sentence: the dictionary and each system, unless in the pair."
-    return [m for m in [DICTIONARY] * (DICTIONARY in self.config.models) + list(self.systems) if m not in self.pair]
+    return [m for m in [DICTIONARY] * (DICTIONARY in self.config.models) + list(self.readings) if m not in self.pair]
 @patch_cached
 def others_table(self: Comparison) -> pd.DataFrame:
     "The pair against the dictionary and every system (`12ca_against`); empty without them."
@@ -163,7 +163,7 @@ def others_table(self: Comparison) -> pd.DataFrame:
 def others_shown(self: Comparison) -> pd.DataFrame: return against.against_shown(self.others_table)
 @patch
 def others_words(self: Comparison) -> str:  # each other model against the pair; what each system is
-    return against.against_words(self.others_table, against.what_each_is(self.config.systems, self.systems), self.pair)
+    return against.against_words(self.others_table, against.what_each_is(self.config.systems, self.readings), self.pair)
 
 # %% ../nbs/12e_comparison.ipynb #87b8427e
 @patch(as_prop=True)
@@ -246,7 +246,7 @@ def extra_table(self: Comparison) -> pd.DataFrame | None:
     "The pair in-domain and on each extra test (`extra_test_table`), scored by the `extra_runs` (None without them)."
     if not self.extra_tests: return None
     in_preds = {m: [p.test_pred for p in pooled] for m, pooled in self._shared_pooled().items()}
-    extra = {t.name: {m: self.systems[m].extra[t.name] if m in self.systems else
+    extra = {t.name: {m: self.readings[m].extra[t.name] if m in self.readings else
                       [extra_predictions(r.run_dir, t) for r in runs] for m, runs in self.extra_runs.items()}
              for t in self.extra_tests}
     return extra_test_table(self.extra_tests, self.corpus.name, self.folds.gold, in_preds, extra,

@@ -72,7 +72,7 @@ def test_a_system_of_a_contestants_predictions_gives_its_figures(cv_study, tmp_p
                                    pair='lstm-word,mine'), progress=False)
     assert mapped.headline.mean == mine.headline.mean and mapped.significance.equals(mine.significance)
     assert mapped.buckets.equals(mine.buckets)
-    assert 'ORG → company' in mapped.systems['mine'].in_words() and not mapped.systems['mine'].other_types
+    assert 'ORG → company' in mapped.readings['mine'].in_words() and not mapped.readings['mine'].other_types
 
 
 def test_the_gold_system_scores_one_each_fold_from_its_own_file(cv_study, tmp_path):
@@ -94,7 +94,7 @@ def test_the_gold_system_scores_one_each_fold_from_its_own_file(cv_study, tmp_pa
     gold = compare_study(replace(cfg, systems=f"gold={tmp_path / 'gold{fold}.jsonl'}"), progress=False)
     f1 = {r.fold: r.metrics.test.f1 for r in gold.runs if r.model == 'gold'}
     assert f1[0] == f1[2] == 1.0 and 0.9 < f1[1] < 1.0, f1
-    reading = gold.systems['gold']
+    reading = gold.readings['gold']
     assert reading.unaligned == 1 and "1 span not on the corpus's word edges" in gold.others_words()
     assert gold.others_table.set_index(['other', 'against'])['f1_other'].min() > 0.99
 
