@@ -30,13 +30,14 @@ def against_table(runs: list[StudyRun], folds: Folds, pair: tuple[str, str], oth
     """One row per other model and model of the pair: both F1s over every tested sentence, the difference (the other
     minus the pair's model) with its interval and paired test, the floor, and both F1s on seen and on new entities."""
     pooled = {p.model: p for p in pool_runs(runs, folds, [*pair, *others]) if p.seed == seed or p.model in others}
+    seen_new = {m: seen_new_f1(folds, pooled[m].test_pred) for m in [*pair, *others]}  # each model's, once
     rows = []
     for other in others:
-        seen_o, new_o = seen_new_f1(folds, pooled[other].test_pred)
+        seen_o, new_o = seen_new[other]
         for m in pair:
             t = paired_test(folds.gold, pooled[m].test_pred, pooled[other].test_pred, trials=trials, seed=seed)
             power = design_power(runs, folds, other, m, trials=2000)
-            seen_m, new_m = seen_new_f1(folds, pooled[m].test_pred)
+            seen_m, new_m = seen_new[m]
             rows.append({'other': other, 'against': m, 'f1_other': t.f1_b, 'f1_against': t.f1_a, 'delta': t.delta,
                          'ci_low': t.ci_low, 'ci_high': t.ci_high, 'p_value': t.p_value, 'trials': t.trials,
                          'test_floor': power.test_floor if power else float('nan'),

@@ -196,10 +196,8 @@ def stability_words(self: Comparison) -> str: return folds.stability_words(self.
 
 # %% ../nbs/12e_comparison.ipynb #dfe4a08b
 @patch
-def full_runs(self: Comparison) -> pd.DataFrame:
-    "The runs on the full training split whose costs the study measured (a system's it does not know)."
-    full = tables.full_runs(self.runs_table)
-    return full[full['train_seconds'].notna()]
+def full_runs(self: Comparison) -> pd.DataFrame:  # those whose costs the study measured (not a system's)
+    return tables.full_runs(self.runs_table, measured=True)
 @patch
 def costs(self: Comparison) -> pd.DataFrame: return tables.cost_table(self.runs_table)
 @patch(as_prop=True)

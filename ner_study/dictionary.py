@@ -17,7 +17,7 @@ class DictionaryTagger:
     "Every entity of the training sentences by its words, tagged again wherever they recur: longest match first."
 
     def __init__(self, types: dict[tuple[str, ...], Counter]):
-        self.types = types  # an entity's lower-cased words → how often it had each type
+        "`types`: each entity's lower-cased words → how often it had each type; an entry keeps the most frequent."
         self.entries = {words: counts.most_common(1)[0][0] for words, counts in types.items()}
         self.longest = max(map(len, self.entries), default=0)
 

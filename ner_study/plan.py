@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from .contestants import title
+from .contestants import DICTIONARY, title
 from .corpora import Corpus, CorpusSpec, load_corpus
 from .costs import RunCost, default_costs, load_costs, plan_costs, run_seconds, schedule, write_costs
 from .experiment import Experiment
@@ -129,14 +129,14 @@ def _planned_runs(cfg: StudyConfig, corpora: list[Corpus], planned: list, stage:
 
 # %% ../nbs/12g_plan.ipynb #1b4ceddb
 def study_plan(cfg: StudyConfig, corpus: Corpus | None = None, measure: bool | str = 'auto', costs: dict | None = None,
-               say=None) -> StudyPlan:
+               say=None, corpora: list[Corpus] | None = None) -> StudyPlan:
     """The plan of `cfg` on `corpus` (read where not given): every run `compare_study` would train or reuse, with its
     estimated wall time on this machine (`measure='auto'`: measured where the reference machine would train for a
-    minute or more)."""
+    minute or more; `corpora`: the folds' corpora where the caller has dealt them already)."""
     reference = costs or load_costs()
     corpus = corpus or load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
     cfg = cfg.resolve_folds(corpus)
-    return _plan(cfg, corpus, cfg.fold_corpora(corpus), measure, reference, say)
+    return _plan(cfg, corpus, corpora or cfg.fold_corpora(corpus), measure, reference, say)
 
 
 def _plan(cfg: StudyConfig, corpus: Corpus, corpora: list[Corpus], measure: bool | str, reference: dict,
@@ -215,7 +215,7 @@ def _stage_lines(plan: StudyPlan) -> list[str]:
     if cfg.auto_seeds:
         lines.append('  after them: more seeds of the pair while the verdict is open, at most '
                      f'{cfg.seed_budget:g} min.')
-    beside = (['the dictionary, built on every fold in seconds'] * ('dictionary' in cfg.models)
+    beside = (['the dictionary, built on every fold in seconds'] * (DICTIONARY in cfg.models)
               + [f"{name}'s predictions ({path})" for name, path in cfg.systems.items()])
     if beside: lines.append(f"  beside them, nothing to train: {'; '.join(beside)}.")
     return lines

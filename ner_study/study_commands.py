@@ -206,12 +206,12 @@ def _compare(a):
     except (ValueError, TypeError) as e: raise CliError(str(e)) from None
     corpus = load_corpus(CorpusSpec(cfg.corpus, split_seed=cfg.split_seed))
     say = lambda text='': print(text, file=sys.stderr, flush=True)
+    dealt = cfg.resolve_folds(corpus)
+    corpora = dealt.fold_corpora(corpus)  # dealt once, for the systems and the plan
     if cfg.systems:  # the systems' files read now: a broken one is one line before the plan, not after it
         from ner_study.systems import judged_runs
-        dealt = cfg.resolve_folds(corpus)
-        judged_runs(dealt.fold_corpora(corpus), [dealt.seed_of(k) for k in range(dealt.n_folds)], False, cfg.systems,
-                    cfg.system_types)
-    plan = study_plan(cfg, corpus, say=say)
+        judged_runs(corpora, [dealt.seed_of(k) for k in range(dealt.n_folds)], False, cfg.systems, cfg.system_types)
+    plan = study_plan(cfg, corpus, say=say, corpora=corpora)
     full = study_plan(StudyConfig(**{**params, 'quick': False}), corpus, say=say) if cfg.quick else None
     print(plan_words(plan, full), flush=True)  # the plan is the answer of --plan: standard output
     if a.plan: return 0

@@ -23,8 +23,8 @@ from .tags import Sentence, iob2_spans
 
 # %% auto #0
 __all__ = ['SHOWN_UNALIGNED', 'system_paths', 'system_type_maps', 'fold_path', 'SystemReading', 'read_predictions',
-           'in_corpus_types', 'prediction_run', 'system_runs', 'system_extra_predictions', 'dictionary_runs',
-           'judged_runs']
+           'in_corpus_types', 'prediction_run', 'system_predictions', 'system_runs', 'system_extra_predictions',
+           'dictionary_runs', 'judged_runs']
 
 # %% ../nbs/11d_systems.ipynb #7bc8d6dc
 def system_paths(value, taken: tuple[str, ...] = (), what: str = 'systems') -> dict[str, str]:
@@ -115,21 +115,27 @@ def _missing(path: Path, s: Sentence, i: int, where: str, found: list | None) ->
     return CorpusError(text + " (a system's file must hold every tested sentence, with the corpus's own words)")
 
 
-def _match(keys: list, file_keys: list) -> list[int | None]:
-    "For each tested key, the index of the file's item with that key (in order among equal keys), or None."
+def _match(path: Path, sentences: list[Sentence], keys: list, file_keys: list, where: str,
+           found: list | None = None) -> list[int]:
+    """For each tested sentence (by its key), the index of the file's item with that key, in order among equal keys;
+    one the file lacks raises `_missing` (`found`: the file's words, to name the sentence in its place)."""
     queue = {}
     for j, k in enumerate(file_keys): queue.setdefault(k, deque()).append(j)
-    return [queue[k].popleft() if queue.get(k) else None for k in keys]
+    at = [queue[k].popleft() if queue.get(k) else None for k in keys]
+    for i, (s, j) in enumerate(zip(sentences, at)):
+        if j is None: raise _missing(path, s, i, where, found if found is not None and len(found) == len(sentences)
+                                     else None)
+    return at
 
 # %% ../nbs/11d_systems.ipynb #edfa9a93
-def _tagged_predictions(path: Path, sentences: list[Sentence], where: str, reading: SystemReading) -> list[list[str]]:
-    "The tags a word-format file gives each of `sentences`."
+def _tagged_predictions(path: Path, groups: list[list[Sentence]], wheres: list[str],
+                        reading: SystemReading) -> list[list[list[str]]]:
+    "The tags a word-format file, read once, gives each sentence of each group."
     found, _ = read_corpus_file(path)
-    at = _match([tuple(s.tokens) for s in sentences], [tuple(f.tokens) for f in found])
-    for i, (s, j) in enumerate(zip(sentences, at)):
-        if j is None: raise _missing(path, s, i, where, [f.tokens for f in found] if len(found) == len(sentences)
-                                     else None)
-    return [found[j].tags for j in at]
+    words = [f.tokens for f in found]
+    at = [_match(path, g, [tuple(s.tokens) for s in g], [tuple(w) for w in words], where, words)
+          for g, where in zip(groups, wheres)]
+    return [[found[j].tags for j in group] for group in at]
 
 # %% ../nbs/11d_systems.ipynb #5de74700
 _LINE = re.compile(r'[^\n\r\u2028\u2029\x0b\x0c\x85]+')
@@ -153,33 +159,34 @@ def _span_tags(text: str, lo: int, tokens: list[str], spans: list[Span], reading
     return tags
 
 
-def _span_predictions(path: Path, fmt: str, sentences: list[Sentence], where: str,
-                      reading: SystemReading) -> list[list[str]]:
-    "The tags a span file gives each of `sentences`."
+def _span_predictions(path: Path, fmt: str, groups: list[list[Sentence]], wheres: list[str],
+                      reading: SystemReading) -> list[list[list[str]]]:
+    "The tags a span file, read once, gives each sentence of each group."
     docs, _ = read_documents(path, fmt)
     lines = [(d, m.start(), m.end()) for d in docs for m in _LINE.finditer(d.text) if m.group().strip()]
-    at = _match([''.join(s.tokens) for s in sentences], [''.join(d.text[a:b].split()) for d, a, b in lines])
+    keys = [''.join(d.text[a:b].split()) for d, a, b in lines]
     out = []
-    for i, (s, j) in enumerate(zip(sentences, at)):
-        if j is None: raise _missing(path, s, i, where, None)
-        doc, a, b = lines[j]
-        out.append(_span_tags(doc.text, a, s.tokens, [x for x in doc.spans if a <= x.start < b], reading))
+    for g, where in zip(groups, wheres):
+        at = _match(path, g, [''.join(s.tokens) for s in g], keys, where)
+        out.append([_span_tags(lines[j][0].text, lines[j][1], s.tokens,
+                               [x for x in lines[j][0].spans if lines[j][1] <= x.start < lines[j][2]], reading)
+                    for s, j in zip(g, at)])
     return out
 
 # %% ../nbs/11d_systems.ipynb #3e3c590f
-def read_predictions(path: str | Path, sentences: list[Sentence],
-                     where: str = '') -> tuple[list[list[str]], SystemReading]:
-    """A system's tags (its own types) for each of `sentences` from the file `path` (any corpus format); `where` says
-    which fold, for messages."""
-    path = Path(path)
-    if not path.exists(): raise CorpusError(f'{path}: no such file{where}')
+def read_predictions(path: str | Path, groups: list[list[Sentence]],
+                     wheres: list[str] | None = None) -> tuple[list[list[list[str]]], SystemReading]:
+    """A system's tags (its own types) for each sentence of each group (a fold's tested sentences) from the file `path`
+    (any corpus format), read once; `wheres` says which fold each group is, for messages."""
+    path, wheres = Path(path), wheres or [''] * len(groups)
+    if not path.exists(): raise CorpusError(f'{path}: no such file{wheres[0]}')
     fmt = sniff_format(path)
-    reading = SystemReading(str(path), FORMAT_NAMES.get(fmt, fmt), len(sentences))
+    reading = SystemReading(str(path), FORMAT_NAMES.get(fmt, fmt), sum(map(len, groups)))
     read = _tagged_predictions if fmt in ('conll', 'tokens', 'kaggle-csv') else (
-        lambda p, s, w, r: _span_predictions(p, fmt, s, w, r))
-    pred = read(path, sentences, where, reading)
-    reading.entities = sum(len(iob2_spans(tags)) for tags in pred)
-    return pred, reading
+        lambda p, g, w, r: _span_predictions(p, fmt, g, w, r))
+    preds = read(path, groups, wheres, reading)
+    reading.entities = sum(len(iob2_spans(tags)) for pred in preds for tags in pred)
+    return preds, reading
 
 # %% ../nbs/11d_systems.ipynb #types002
 def in_corpus_types(preds: list[list[list[str]]], types: list[str], type_map: str | None,
@@ -212,20 +219,28 @@ def prediction_run(model: str, family: str, fold: int, seed: int, corpus: Corpus
                     metrics, pred, False, fold)
 
 # %% ../nbs/11d_systems.ipynb #02ebba1f
+def system_predictions(path: str, groups: list[list[Sentence]], wheres: list[str], corpora: list[Corpus],
+                       type_map: str | None = None, test: str = 'test') -> tuple[list[list[list[str]]], SystemReading]:
+    """A system's predictions of each fold's `groups` of sentences, in the types of `corpora` (`type_map`, a file, says
+    how): each from its fold's file where `path` has `{fold}`, else all from the one file, read once; `test` names what
+    the files predict (`{test}`)."""
+    if '{fold}' in path:
+        parts = [read_predictions(fold_path(path, k, test), [g], [w]) for k, (g, w) in enumerate(zip(groups, wheres))]
+        preds, reading = [p for ps, _ in parts for p in ps], parts[0][1]
+        for _, r in parts[1:]: reading = reading.add(r)
+    else: preds, reading = read_predictions(fold_path(path, 0, test), groups, wheres)
+    reading.path = path  # the files, `{fold}` and all
+    types = sorted({t for c in corpora for t in c.entity_types})
+    return in_corpus_types(preds, types, type_map, reading), reading
+
+# %% ../nbs/11d_systems.ipynb #sysruns1
 def system_runs(name: str, path: str, corpora: list[Corpus], seeds: list[int], type_map: str | None = None
                 ) -> tuple[list[StudyRun], SystemReading]:
     """The runs of system `name` on every fold of `corpora` (fold k with seed `seeds[k]`) from `path` (`{fold}`: a file
     per fold, else one file over every fold's test sentences), its types as `type_map` says, and what reading its files
     did."""
-    preds, reading = [], None
-    for k, corpus in enumerate(corpora):
-        pred, r = read_predictions(fold_path(path, k), corpus.test,
-                                   f' (fold {k + 1} of {len(corpora)})' if len(corpora) > 1 else '')
-        preds.append(pred)
-        reading = r if reading is None else reading.add(r)
-    reading.path = path  # the files, `{fold}` and all
-    types = sorted({t for c in corpora for t in c.entity_types})
-    preds = in_corpus_types(preds, types, type_map, reading)
+    wheres = [f' (fold {k + 1} of {len(corpora)})' if len(corpora) > 1 else '' for k in range(len(corpora))]
+    preds, reading = system_predictions(path, [c.test for c in corpora], wheres, corpora, type_map)
     return [prediction_run(name, 'system', k, seeds[k], corpus, pred, fold_path(path, k),
                            train_sentences=len(corpus.train) if '{fold}' in path else 0)
             for k, (corpus, pred) in enumerate(zip(corpora, preds))], reading
@@ -235,15 +250,9 @@ def system_extra_predictions(path: str, test: str, sentences: list[Sentence], co
                              type_map: str | None = None) -> list[list[list[str]]]:
     """A system's predictions of the extra test `test` (its `sentences`) from `path` (`{test}` as its name), one per
     fold of `corpora` (a single file: the same for each), in the corpus's types."""
-    files = len(corpora) if '{fold}' in path else 1
-    preds, reading = [], None
-    for k in range(files):
-        pred, r = read_predictions(fold_path(path, k, test), sentences,
-                                   f' ({test}, fold {k + 1} of {files})' if files > 1 else f' ({test})')
-        preds.append(pred)
-        reading = r if reading is None else reading.add(r)
-    types = sorted({t for c in corpora for t in c.entity_types})
-    return in_corpus_types(preds, types, type_map, reading) * (len(corpora) // files)
+    n = len(corpora)
+    wheres = [f' ({test}, fold {k + 1} of {n})' if '{fold}' in path else f' ({test})' for k in range(n)]
+    return system_predictions(path, [sentences] * n, wheres, corpora, type_map, test)[0]
 
 # %% ../nbs/11d_systems.ipynb #2950068f
 def dictionary_runs(corpora: list[Corpus], seeds: list[int]) -> list[StudyRun]:

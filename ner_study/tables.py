@@ -50,9 +50,11 @@ def mean_std(df: pd.DataFrame, by: str | list, cols: list[str], digits: int = 3)
     return df.groupby(by, sort=False)[cols].agg(fmt)
 
 # %% ../nbs/12b_tables.ipynb #1115cd4f
-def full_runs(rt: pd.DataFrame, models: list[str] | None = None) -> pd.DataFrame:
-    "The runs on the full training split (of `models`, if given): the ones every comparison is made on."
+def full_runs(rt: pd.DataFrame, models: list[str] | None = None, measured: bool = False) -> pd.DataFrame:
+    """The runs on the full training split (of `models`, if given): the ones every comparison is made on; `measured`:
+    only those whose costs the study measured (a system's predictions were given: it costs nothing the study knows)."""
     full = rt[rt['fraction'] == 1.0]
+    full = full[full['train_seconds'].notna()] if measured else full
     return full if models is None else full[full['model'].isin(models)]
 
 # %% ../nbs/12b_tables.ipynb #d3abbcc4
@@ -83,8 +85,7 @@ def threads_words(threads: pd.Series) -> str:
 def cost_table(rt: pd.DataFrame) -> pd.DataFrame:
     """What each contestant costs on this machine, mean ± sd over its full-data runs: device, threads, size, epochs,
     training time, prediction speed, peak memory, and how many runs trained beside other work."""
-    full = full_runs(rt)
-    full = full[full['train_seconds'].notna()]  # a system's predictions were given: it costs nothing the study knows
+    full = full_runs(rt, measured=True)
     cost = mean_std(full, 'model', ['trainable_parameters', 'epochs', 'train_seconds', 'test_words_per_second',
                                     'peak_rss_mb'], digits=0)
     for col, unit in [('train_seconds', 's'), ('test_words_per_second', 'words/s'), ('peak_rss_mb', 'MiB')]:
